@@ -1,0 +1,167 @@
+"""A small typed wrapper over cdktf's generic provider/resource for Azure/azapi.
+
+No prebuilt Python bindings exist for azapi, so this module is the only place
+that knows its resource types, argument names and api-versions. Bodies are plain
+HCL objects (azapi 2.x), never ARM template expressions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from cdktf import ITerraformDependable, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource, Token
+from constructs import Construct
+
+AZAPI_SOURCE = "Azure/azapi"
+# 2.5.0: sensitive_body (write-only, 2.4.0) with sensitive_body_version, and
+# sensitive_response_export_values on actions (2.3.0).
+AZAPI_VERSION = "2.5.0"
+
+# One table: resource type -> "type@api-version". The online endpoint and
+# deployment versions are covered by ../shared/data/azure-ml-rest-spec schemas.
+API_VERSIONS: dict[str, str] = {
+    "online_endpoint": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2025-06-01",
+    "online_deployment": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2025-06-01",
+    "environment_container": "Microsoft.MachineLearningServices/workspaces/environments@2024-10-01",
+    "environment_version": "Microsoft.MachineLearningServices/workspaces/environments/versions@2024-10-01",
+    "workspace_connection": "Microsoft.MachineLearningServices/workspaces/connections@2024-10-01",
+    # Written through ARM so a private (no public access) vault can still be filled.
+    "key_vault_secret": "Microsoft.KeyVault/vaults/secrets@2023-07-01",
+}
+
+_METADATA = TerraformProviderGeneratorMetadata(provider_name="azapi", provider_version_constraint=AZAPI_VERSION)
+
+
+class AzapiProvider(TerraformProvider):
+    """`provider "azapi" {}` pinned to AZAPI_VERSION (credentials come from ARM_* like azurerm)."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type="azapi",
+            terraform_generator_metadata=_METADATA,
+            terraform_provider_source=AZAPI_SOURCE,
+        )
+
+
+class _AzapiBase(TerraformResource):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        resource_type: str,
+        kind: str,
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        if kind not in API_VERSIONS:
+            raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type=resource_type,
+            terraform_generator_metadata=_METADATA,
+            depends_on=list(depends_on) or None,
+        )
+        self.azapi_type = API_VERSIONS[kind]
+        self.add_override("type", self.azapi_type)
+
+    @property
+    def id(self) -> str:
+        return self.get_string_attribute("id")
+
+    def output(self, path: str) -> str:
+        """A reference to `output.<path>`; `path` must be listed in response_export_values."""
+        return Token.as_string(self.interpolation_for_attribute(f"output.{path}"))
+
+
+class AzapiResource(_AzapiBase):
+    """`azapi_resource`: create/read/update/delete one ARM resource from a body."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        name: str,
+        parent_id: str,
+        body: Mapping[str, Any],
+        location: str | None = None,
+        identity_type: str | None = None,
+        response_export_values: Sequence[str] = (),
+        sensitive_body: Mapping[str, Any] | None = None,
+        sensitive_body_version: Mapping[str, str] | None = None,
+        ignore_changes: Sequence[str] = (),
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on)
+        self.body = dict(body)
+        self.add_override("name", name)
+        self.add_override("parent_id", parent_id)
+        if location is not None:
+            self.add_override("location", location)
+        if identity_type is not None:
+            self.add_override("identity", [{"type": identity_type}])
+        self.add_override("body", self.body)
+        # Always export what others read (output is otherwise only read-only fields).
+        self.add_override("response_export_values", list(response_export_values))
+        if sensitive_body is not None:
+            self.add_override("sensitive_body", dict(sensitive_body))
+            if sensitive_body_version:
+                self.add_override("sensitive_body_version", dict(sensitive_body_version))
+        if ignore_changes:
+            self.add_override("lifecycle.ignore_changes", list(ignore_changes))
+
+    @property
+    def principal_id(self) -> str:
+        """The system-assigned identity's principal id (needs identity_type SystemAssigned)."""
+        return Token.as_string(self.interpolation_for_attribute("identity[0].principal_id"))
+
+
+class AzapiUpdateResource(_AzapiBase):
+    """`azapi_update_resource`: patch part of an existing resource (GET, merge, PUT)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        resource_id: str,
+        body: Mapping[str, Any],
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id, resource_type="azapi_update_resource", kind=kind, depends_on=depends_on)
+        self.body = dict(body)
+        self.add_override("resource_id", resource_id)
+        self.add_override("body", self.body)
+
+
+class AzapiSensitiveAction(_AzapiBase):
+    """`azapi_resource_action` whose response is exported only as sensitive output.
+
+    Used for POST actions that return credentials (e.g. `listKeys`): the values
+    live in `sensitive_output`, so Terraform redacts them in plans and logs.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        resource_id: str,
+        action: str,
+        export: Sequence[str],
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        super().__init__(scope, id, resource_type="azapi_resource_action", kind=kind, depends_on=depends_on)
+        self.add_override("resource_id", resource_id)
+        self.add_override("action", action)
+        self.add_override("method", "POST")
+        self.add_override("sensitive_response_export_values", list(export))
+
+    def sensitive_output(self, path: str) -> str:
+        return Token.as_string(self.interpolation_for_attribute(f"sensitive_output.{path}"))

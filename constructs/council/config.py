@@ -1,0 +1,348 @@
+"""The typed environment model: what one `environments/<name>.yaml` may say.
+
+Every model forbids unknown keys and is frozen. `load_environment` turns any
+problem with a file (missing, empty, broken YAML, unknown key, wrong type) into
+one `CouncilError` whose message names the file and the field; the CLI and
+main.py print that single line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Annotated, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from council.errors import CouncilError
+
+ROLE_PATTERN = r"^[a-z][a-z0-9]{1,11}$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+# --------------------------------------------------------------------------- backend
+class LocalBackend(_Model):
+    """State in a local file (the default): `terraform.<stack>.tfstate`."""
+
+    type: Literal["local"] = "local"
+
+
+class TerraformCloudBackend(_Model):
+    """State and runs in Terraform Cloud / Enterprise."""
+
+    type: Literal["cloud"]
+    organization: str = Field(min_length=1)
+    workspace: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]{1,90}$")
+    hostname: str = "app.terraform.io"
+
+
+Backend = Annotated[Union[LocalBackend, TerraformCloudBackend], Field(discriminator="type")]
+
+
+# --------------------------------------------------------------------------- network
+def _network(value: str) -> ipaddress.IPv4Network:
+    try:
+        return ipaddress.IPv4Network(value, strict=True)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not an IPv4 CIDR with its host bits zero ({exc})") from None
+
+
+class CreateNetwork(_Model):
+    """Create a VNet with an apps subnet and a private-endpoint subnet."""
+
+    mode: Literal["create"]
+    address_space: str
+    apps_subnet: str
+    private_endpoints_subnet: str
+
+    @field_validator("address_space", "apps_subnet", "private_endpoints_subnet")
+    @classmethod
+    def _cidr(cls, value: str) -> str:
+        _network(value)
+        return value
+
+    @model_validator(mode="after")
+    def _inside(self) -> "CreateNetwork":
+        vnet = _network(self.address_space)
+        apps, pe = _network(self.apps_subnet), _network(self.private_endpoints_subnet)
+        for name, net in (("apps_subnet", apps), ("private_endpoints_subnet", pe)):
+            if not net.subnet_of(vnet):
+                raise ValueError(f"{name} {net} is not inside address_space {vnet}")
+        if apps.overlaps(pe):
+            raise ValueError(f"apps_subnet {apps} overlaps private_endpoints_subnet {pe}")
+        if apps.prefixlen > 27:
+            raise ValueError(
+                f"apps_subnet {apps} is smaller than /27, the minimum for a workload-profiles "
+                "Container Apps environment; use a /27 or larger"
+            )
+        return self
+
+
+class ExistingPrivateDnsZones(_Model):
+    """Ids of the landing zone's private DNS zones (already linked to its VNets)."""
+
+    api_azureml_ms: str
+    notebooks_azure_net: str
+    vaultcore_azure_net: str
+
+
+_SUBNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
+_ZONE_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/[^/]+$"
+
+
+class ExistingNetwork(_Model):
+    """Use a landing zone's subnets and private DNS zones instead of creating them."""
+
+    mode: Literal["existing"]
+    apps_subnet_id: str = Field(pattern=_SUBNET_ID)
+    private_endpoints_subnet_id: str = Field(pattern=_SUBNET_ID)
+    private_dns_zone_ids: ExistingPrivateDnsZones
+
+    @field_validator("private_dns_zone_ids")
+    @classmethod
+    def _zones(cls, value: ExistingPrivateDnsZones) -> ExistingPrivateDnsZones:
+        for name, zone_id in value.model_dump().items():
+            if not re.match(_ZONE_ID, zone_id):
+                raise ValueError(f"{name} {zone_id!r} is not a private DNS zone resource id")
+        return value
+
+
+Network = Annotated[Union[CreateNetwork, ExistingNetwork], Field(discriminator="mode")]
+
+
+# --------------------------------------------------------------------------- members
+class CatalogModel(_Model):
+    """A model served from an Azure ML registry (the model catalog)."""
+
+    source: Literal["catalog"]
+    asset_id: str = Field(pattern=r"^azureml://registries/[A-Za-z0-9_-]+/models/[A-Za-z0-9._-]+/versions/[0-9]+$")
+
+
+class ContainerModel(_Model):
+    """A model the catalog lacks, served by an OpenAI-compatible container.
+
+    The default image is Hugging Face Text Generation Inference (TGI): Azure ML
+    deployments cannot pass container arguments, and TGI's launcher takes every
+    setting from environment variables (MODEL_ID, PORT, MAX_TOTAL_TOKENS, ...).
+    It pulls `hf_model_id` from Hugging Face at start and serves
+    `POST /v1/chat/completions`. When the model is gated, `hf_token_required`
+    makes the deployment read the token from a workspace connection through
+    secret injection: the token never appears in the synthesized JSON.
+    """
+
+    source: Literal["container"]
+    image: str = Field(
+        default="ghcr.io/huggingface/text-generation-inference:3.3.2",
+        pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
+    )
+    hf_model_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+    hf_token_required: bool = False
+    max_model_len: int = Field(ge=512, le=1_048_576)
+    port: int = Field(default=8000, ge=1, le=65535)
+    env: dict[str, str] = {}
+
+    @field_validator("env")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
+                raise ValueError(f"env key {key!r} is not an UPPER_SNAKE_CASE variable name")
+            if re.search(r"TOKEN|KEY|SECRET|PASSWORD", key):
+                raise ValueError(
+                    f"env key {key!r} looks like a secret; secrets never go in environment files "
+                    "(use hf_token_required for the Hugging Face token)"
+                )
+        return value
+
+
+ModelSource = Annotated[Union[CatalogModel, ContainerModel], Field(discriminator="source")]
+
+
+class Instances(_Model):
+    min: int = Field(ge=0)
+    default: int = Field(ge=0)
+    max: int = Field(ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _order(self) -> "Instances":
+        if self.min < 1:
+            raise ValueError(
+                f"min is {self.min}: managed online deployments cannot scale to zero "
+                "(at least one instance always runs); set min to 1 or more"
+            )
+        if not self.min <= self.default <= self.max:
+            raise ValueError(
+                f"need min <= default <= max, got min={self.min} default={self.default} max={self.max}"
+            )
+        return self
+
+
+class Autoscale(_Model):
+    metric: Literal[
+        "GpuUtilizationPercentage",
+        "GpuMemoryUtilizationPercentage",
+        "CpuUtilizationPercentage",
+        "RequestsPerMinute",
+        "RequestLatency_P99",
+    ] = "GpuUtilizationPercentage"
+    scale_out_above: float = Field(default=70, gt=0)
+    scale_in_below: float = Field(default=25, ge=0)
+    window_minutes: int = Field(default=10, ge=1, le=720)
+    # Scale-out takes 12-18 minutes on GPU SKUs: a shorter cooldown stacks actions.
+    scale_out_cooldown_minutes: int = Field(default=20, ge=1, le=10080)
+    scale_in_cooldown_minutes: int = Field(default=30, ge=1, le=10080)
+
+    @model_validator(mode="after")
+    def _band(self) -> "Autoscale":
+        if self.scale_in_below >= self.scale_out_above:
+            raise ValueError(
+                f"scale_in_below ({self.scale_in_below}) must be lower than scale_out_above "
+                f"({self.scale_out_above}) or the rules flap"
+            )
+        return self
+
+
+class Member(_Model):
+    """One council member: a role, its model, the GPU SKU and its scaling."""
+
+    role: str = Field(pattern=ROLE_PATTERN)
+    alias: str = Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")
+    display_name: str = Field(min_length=1, max_length=80)
+    description: str = Field(min_length=1, max_length=500)
+    model: ModelSource
+    sku: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
+    sku_reason: str = Field(min_length=1)
+    instances: Instances
+    autoscale: Autoscale = Autoscale()
+    request_timeout_seconds: int = Field(default=90, ge=1, le=180)
+    max_concurrent_requests_per_instance: int = Field(default=8, ge=1, le=1000)
+
+
+# --------------------------------------------------------------------------- router
+class Fallback(_Model):
+    role: str = Field(pattern=ROLE_PATTERN)
+    to: tuple[str, ...] = Field(min_length=1)
+
+
+class Router(_Model):
+    image: str = "ghcr.io/berriai/litellm:main-v1.108.5"
+    min_replicas: int = Field(default=1, ge=0, le=300)
+    max_replicas: int = Field(default=3, ge=1, le=300)
+    cpu: float = Field(default=1.0, gt=0)
+    memory: str = Field(default="2Gi", pattern=r"^[0-9.]+Gi$")
+    concurrent_requests: int = Field(default=50, ge=1)
+    num_retries: int = Field(default=2, ge=0, le=10)
+    timeout_seconds: int = Field(default=120, ge=1, le=600)
+    allowed_fails: int = Field(default=3, ge=0)
+    cooldown_seconds: int = Field(default=60, ge=0)
+    fallbacks: tuple[Fallback, ...] = ()
+    external_ingress: bool = False
+
+    @model_validator(mode="after")
+    def _replicas(self) -> "Router":
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is greater than max_replicas ({self.max_replicas})"
+            )
+        return self
+
+
+# --------------------------------------------------------------------------- environment
+class Environment(_Model):
+    location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
+    name_prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,7}$")
+    name_suffix: str = Field(pattern=r"^[a-z0-9]{2,6}$")
+    subscription_id: str | None = Field(
+        default=None, pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
+    )
+    tags: dict[str, str] = {}
+    backend: Backend = LocalBackend()
+    network: Network
+    members: tuple[Member, ...] = Field(min_length=1)
+    router: Router = Router()
+
+    @model_validator(mode="after")
+    def _members(self) -> "Environment":
+        seen: dict[str, int] = {}
+        for index, member in enumerate(self.members):
+            for name in (member.role, member.alias):
+                if name in seen:
+                    raise ValueError(
+                        f"members[{index}]: name {name!r} is already used by members[{seen[name]}]; "
+                        "roles and aliases must be unique"
+                    )
+                seen[name] = index
+        roles = {m.role for m in self.members}
+        for index, fallback in enumerate(self.router.fallbacks):
+            for role in (fallback.role, *fallback.to):
+                if role not in roles:
+                    raise ValueError(
+                        f"router.fallbacks[{index}]: {role!r} is not a council member role "
+                        f"(members: {', '.join(sorted(roles))})"
+                    )
+        return self
+
+    @property
+    def needs_hf_token(self) -> bool:
+        return any(isinstance(m.model, ContainerModel) and m.model.hf_token_required for m in self.members)
+
+
+# --------------------------------------------------------------------------- loading
+def _field_path(loc: tuple) -> str:
+    """pydantic's location tuple -> `members[2].model.asset_id` (tagged-union tags removed)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("catalog", "container", "create", "existing", "local", "cloud"):
+            continue  # discriminator branch names, not fields the user wrote
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _one_line(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_url=False):
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; remove it or check its spelling"
+        elif error["type"] == "missing":
+            message = "required field is missing; add it"
+        problems.append(f"{_field_path(error['loc'])}: {message}")
+    return "; ".join(problems)
+
+
+def parse_environment(data: object, source: str) -> Environment:
+    """Validate already-loaded YAML data; `source` names the file in messages."""
+    if data is None:
+        raise CouncilError(source, "(file)", "the file is empty; start from environments/dev.yaml")
+    if not isinstance(data, dict):
+        raise CouncilError(source, "(top level)", f"expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return Environment.model_validate(data)
+    except ValidationError as exc:
+        raise CouncilError(source, None, _one_line(exc)) from None
+
+
+def load_environment(path: Path) -> Environment:
+    """Read and validate one environment file. Raises CouncilError, never a raw exception."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CouncilError(str(path), "(file)", "no such file; pass an environment name or an existing path") from None
+    except OSError as exc:
+        raise CouncilError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CouncilError(str(path), where, f"broken YAML: {problem}; fix the syntax there") from None
+    return parse_environment(data, str(path))

@@ -1,0 +1,45 @@
+"""Finding environment files: `dev` -> environments/dev.yaml, or any path to a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from council.config import Environment, load_environment
+from council.errors import CouncilError
+
+ENVIRONMENTS_DIR = Path("environments")
+
+
+def resolve(spec: str, base: Path | None = None) -> Path:
+    """An environment name (`dev`) or a path (`./x.yaml`) -> the file's path."""
+    if "/" in spec or spec.endswith((".yaml", ".yml")):
+        return Path(spec)
+    return (base or Path.cwd()) / ENVIRONMENTS_DIR / f"{spec}.yaml"
+
+
+def stack_name(path: Path) -> str:
+    return path.stem
+
+
+def discover(base: Path, selected: str | None) -> list[Path]:
+    """Every environments/*.yaml under `base`, or only the comma-separated names in `selected`."""
+    if selected:
+        paths = [resolve(name.strip(), base) for name in selected.split(",") if name.strip()]
+    else:
+        paths = sorted((base / ENVIRONMENTS_DIR).glob("*.yaml"))
+    if not paths:
+        raise CouncilError(str(base / ENVIRONMENTS_DIR), None, "no environment files found; add environments/<name>.yaml")
+    return paths
+
+
+def load_all(paths: list[Path]) -> list[tuple[str, Path, Environment]]:
+    """Load every file; raise one CouncilError listing every file's problem (one line each)."""
+    loaded, problems = [], []
+    for path in paths:
+        try:
+            loaded.append((stack_name(path), path, load_environment(path)))
+        except CouncilError as error:
+            problems.append(error.line())
+    if problems:
+        raise CouncilError(None, None, "\n".join(problems))
+    return loaded

@@ -1,0 +1,359 @@
+"""CouncilMemberEndpoint: one council member on an Azure ML managed online endpoint.
+
+Creates, in order: the online endpoint (Key auth, public network access disabled),
+its managed deployment on a GPU SKU, 100% traffic to that deployment once it
+exists, Azure Monitor autoscale on the deployment, and -- handed to a SecretBundle --
+the endpoint key (from the `listKeys` action, sensitive) and its OpenAI-style base
+URL. Azure ML has no azurerm resource for online endpoints: they go through azapi.
+
+Two model sources:
+- `CatalogSource`: a model asset from an Azure ML registry (the model catalog).
+- `ContainerSource`: an OpenAI-compatible server image (TGI by default) that pulls
+  a Hugging Face model at start; a gated model's token comes from a workspace
+  connection through secret injection and never appears in the synthesized JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Union
+
+from cdktf import Fn
+from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
+    MonitorAutoscaleSetting,
+    MonitorAutoscaleSettingProfile,
+    MonitorAutoscaleSettingProfileCapacity,
+    MonitorAutoscaleSettingProfileRule,
+    MonitorAutoscaleSettingProfileRuleMetricTrigger,
+    MonitorAutoscaleSettingProfileRuleScaleAction,
+)
+from constructs import Construct
+
+from council.azapi import AzapiResource, AzapiSensitiveAction, AzapiUpdateResource
+from council.errors import PropsError
+from council.naming import check
+from council.secret_bundle import BundleSecret, SecretBundle
+
+DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
+AUTOSCALE_METRICS = (
+    "GpuUtilizationPercentage",
+    "GpuMemoryUtilizationPercentage",
+    "CpuUtilizationPercentage",
+    "RequestsPerMinute",
+    "RequestLatency_P99",
+)
+# Managed online deployments accept only Default scale settings; instance count
+# changes come from Azure Monitor autoscale.
+MAX_REQUEST_TIMEOUT_SECONDS = 180
+
+
+@dataclass(frozen=True, kw_only=True)
+class CatalogSource:
+    """`azureml://registries/<registry>/models/<name>/versions/<n>`."""
+
+    asset_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSource:
+    """An OpenAI-compatible server image configured only by environment variables."""
+
+    image: str
+    hf_model_id: str
+    max_model_len: int
+    port: int = 8000
+    health_path: str = "/health"
+    env: Mapping[str, str] = field(default_factory=dict)
+    # Workspace connection (CustomKeys, key HF_TOKEN) holding a Hugging Face token.
+    hf_token_connection: str | None = None
+
+
+ModelSource = Union[CatalogSource, ContainerSource]
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstanceCounts:
+    minimum: int = 1
+    default: int = 1
+    maximum: int = 2
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutoscaleRules:
+    metric: str = "GpuUtilizationPercentage"
+    scale_out_above: float = 70
+    scale_in_below: float = 25
+    window_minutes: int = 10
+    # GPU scale-out takes 12-18 minutes: cooldowns shorter than that stack actions.
+    scale_out_cooldown_minutes: int = 20
+    scale_in_cooldown_minutes: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class ProbeTimings:
+    """Probe settings sized for multi-minute model downloads and loads."""
+
+    liveness_initial_delay_seconds: int = 900
+    readiness_initial_delay_seconds: int = 120
+    period_seconds: int = 10
+    timeout_seconds: int = 10
+    # readiness may fail this many periods (default 90 x 10 s = 15 min) before the deployment fails.
+    readiness_failure_threshold: int = 90
+    liveness_failure_threshold: int = 30
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilMemberEndpointProps:
+    role: str
+    endpoint_name: str
+    deployment_name: str
+    workspace_id: str
+    resource_group_name: str
+    location: str
+    model: ModelSource
+    instance_type: str
+    secrets: SecretBundle
+    description: str = ""
+    instances: InstanceCounts = InstanceCounts()
+    autoscale: AutoscaleRules = AutoscaleRules()
+    probes: ProbeTimings = ProbeTimings()
+    request_timeout_seconds: int = 90
+    max_concurrent_requests_per_instance: int = 8
+    auth_mode: str = "Key"
+    public_network_access: str = "Disabled"
+    app_insights_enabled: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def _duration(seconds: int) -> str:
+    return f"PT{seconds}S"
+
+
+class CouncilMemberEndpoint(Construct):
+    """A managed online endpoint + deployment + traffic + autoscale, keys in a SecretBundle."""
+
+    def __init__(self, scope: Construct, id: str, *, props: CouncilMemberEndpointProps) -> None:
+        super().__init__(scope, id)
+        self._validate(props)
+        self.props = props
+        self.role = props.role
+        self.endpoint_name = props.endpoint_name
+        self.deployment_name = props.deployment_name
+        tags = dict(props.tags)
+        needs_token = isinstance(props.model, ContainerSource) and props.model.hf_token_connection is not None
+
+        endpoint_properties: dict = {
+            "authMode": props.auth_mode,
+            "publicNetworkAccess": props.public_network_access,
+            "description": props.description or f"AI Council member {props.role}",
+        }
+        if needs_token:
+            # Secret injection: the system-assigned identity may read the workspace's connections.
+            endpoint_properties["properties"] = {"enforce_access_to_default_secret_stores": "enabled"}
+        self.endpoint = AzapiResource(
+            self,
+            "endpoint",
+            kind="online_endpoint",
+            name=props.endpoint_name,
+            parent_id=props.workspace_id,
+            location=props.location,
+            identity_type="SystemAssigned",
+            body={"properties": endpoint_properties, "tags": tags},
+            response_export_values=["properties.scoringUri"],
+        )
+
+        deployment_properties: dict = {
+            "endpointComputeType": "Managed",
+            "instanceType": props.instance_type,
+            "scaleSettings": {"scaleType": "Default"},
+            "appInsightsEnabled": props.app_insights_enabled,
+            "requestSettings": {
+                "requestTimeout": _duration(props.request_timeout_seconds),
+                "maxConcurrentRequestsPerInstance": props.max_concurrent_requests_per_instance,
+            },
+            "livenessProbe": {
+                "initialDelay": _duration(props.probes.liveness_initial_delay_seconds),
+                "period": _duration(props.probes.period_seconds),
+                "timeout": _duration(props.probes.timeout_seconds),
+                "failureThreshold": props.probes.liveness_failure_threshold,
+                "successThreshold": 1,
+            },
+            "readinessProbe": {
+                "initialDelay": _duration(props.probes.readiness_initial_delay_seconds),
+                "period": _duration(props.probes.period_seconds),
+                "timeout": _duration(props.probes.timeout_seconds),
+                "failureThreshold": props.probes.readiness_failure_threshold,
+                "successThreshold": 1,
+            },
+        }
+        self.environment_version: AzapiResource | None = None
+        if isinstance(props.model, CatalogSource):
+            deployment_properties["model"] = props.model.asset_id
+        else:
+            self.environment_version = self._server_environment(props.model)
+            deployment_properties["environmentId"] = self.environment_version.id
+            deployment_properties["environmentVariables"] = self._server_variables(props.model)
+
+        self.deployment = AzapiResource(
+            self,
+            "deployment",
+            kind="online_deployment",
+            name=props.deployment_name,
+            parent_id=self.endpoint.id,
+            location=props.location,
+            body={
+                "sku": {"name": "Default", "capacity": props.instances.default},
+                "properties": deployment_properties,
+                "tags": tags,
+            },
+            # Autoscale owns the instance count after creation.
+            ignore_changes=["body.sku.capacity"],
+        )
+        # Traffic can only point at a deployment that exists: set it afterwards.
+        self.traffic = AzapiUpdateResource(
+            self,
+            "traffic",
+            kind="online_endpoint",
+            resource_id=self.endpoint.id,
+            body={"properties": {"traffic": {props.deployment_name: 100}}},
+            depends_on=[self.deployment],
+        )
+        self.autoscale = self._autoscale(props)
+        self.keys = AzapiSensitiveAction(
+            self,
+            "keys",
+            kind="online_endpoint",
+            resource_id=self.endpoint.id,
+            action="listKeys",
+            export=["primaryKey"],
+        )
+        self.key_secret: BundleSecret = props.secrets.add_secret(
+            f"{props.role}-api-key", self.keys.sensitive_output("primaryKey")
+        )
+        self.api_base_secret: BundleSecret = props.secrets.add_secret(f"{props.role}-api-base", self.api_base)
+
+    # ------------------------------------------------------------------ attributes
+    @property
+    def endpoint_id(self) -> str:
+        return self.endpoint.id
+
+    @property
+    def deployment_id(self) -> str:
+        return self.deployment.id
+
+    @property
+    def scoring_uri(self) -> str:
+        """`https://<endpoint>.<region>.inference.ml.azure.com/score`, as Azure reports it."""
+        return self.endpoint.output("properties.scoringUri")
+
+    @property
+    def api_base(self) -> str:
+        """The OpenAI-compatible base URL (`https://<host>/v1`) derived from the scoring URI."""
+        return f"{Fn.regex('^https://[^/]+', self.scoring_uri)}/v1"
+
+    # ------------------------------------------------------------------ parts
+    def _validate(self, props: CouncilMemberEndpointProps) -> None:
+        path = self.node.path
+        check("online_endpoint", props.endpoint_name, field="endpoint_name")
+        check("online_deployment", props.deployment_name, field="deployment_name")
+        counts = props.instances
+        if counts.minimum < 1:
+            raise PropsError(path, "instances.minimum", counts.minimum, "at least 1: managed online deployments cannot scale to zero")
+        if not counts.minimum <= counts.default <= counts.maximum:
+            raise PropsError(path, "instances", (counts.minimum, counts.default, counts.maximum), "minimum <= default <= maximum")
+        if props.autoscale.metric not in AUTOSCALE_METRICS:
+            raise PropsError(path, "autoscale.metric", props.autoscale.metric, f"one of {AUTOSCALE_METRICS}")
+        if props.autoscale.scale_in_below >= props.autoscale.scale_out_above:
+            raise PropsError(path, "autoscale.scale_in_below", props.autoscale.scale_in_below, f"below scale_out_above ({props.autoscale.scale_out_above})")
+        if not 1 <= props.request_timeout_seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
+            raise PropsError(path, "request_timeout_seconds", props.request_timeout_seconds, f"1 to {MAX_REQUEST_TIMEOUT_SECONDS} (Azure ML's limit)")
+        if props.auth_mode not in ("Key", "AADToken"):
+            raise PropsError(path, "auth_mode", props.auth_mode, "'Key' or 'AADToken'")
+        if props.public_network_access not in ("Enabled", "Disabled"):
+            raise PropsError(path, "public_network_access", props.public_network_access, "'Enabled' or 'Disabled'")
+        if not props.instance_type.startswith("Standard_"):
+            raise PropsError(path, "instance_type", props.instance_type, "an Azure VM SKU such as Standard_NC24ads_A100_v4")
+
+    def _server_environment(self, source: ContainerSource) -> AzapiResource:
+        """An environment version for the server image, with its health and scoring routes."""
+        properties = {
+            "image": source.image,
+            "osType": "Linux",
+            "inferenceConfig": {
+                "livenessRoute": {"port": source.port, "path": source.health_path},
+                "readinessRoute": {"port": source.port, "path": source.health_path},
+                # Requests pass through with their path: POST /v1/chat/completions reaches the server.
+                "scoringRoute": {"port": source.port, "path": "/"},
+            },
+        }
+        # Environment versions are immutable: a changed image gets a new version name.
+        version = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:12]
+        return AzapiResource(
+            self,
+            "server-environment",
+            kind="environment_version",
+            name=version,
+            parent_id=f"{self.props.workspace_id}/environments/{self.props.role}-server",
+            body={"properties": properties},
+        )
+
+    def _server_variables(self, source: ContainerSource) -> dict[str, str]:
+        variables = {
+            "MODEL_ID": source.hf_model_id,
+            "PORT": str(source.port),
+            "MAX_TOTAL_TOKENS": str(source.max_model_len),
+            "MAX_INPUT_TOKENS": str(source.max_model_len * 3 // 4),
+            **source.env,
+        }
+        if source.hf_token_connection is not None:
+            # `$${` is Terraform's escape for a literal `${`: Azure ML receives
+            # ${{azureml://connections/...}} and injects the secret at container start.
+            variables["HF_TOKEN"] = f"$${{{{azureml://connections/{source.hf_token_connection}/credentials/HF_TOKEN}}}}"
+        return variables
+
+    def _autoscale(self, props: CouncilMemberEndpointProps) -> MonitorAutoscaleSetting:
+        rules = props.autoscale
+
+        def rule(operator: str, threshold: float, direction: str, cooldown: int) -> MonitorAutoscaleSettingProfileRule:
+            return MonitorAutoscaleSettingProfileRule(
+                metric_trigger=MonitorAutoscaleSettingProfileRuleMetricTrigger(
+                    metric_name=rules.metric,
+                    metric_namespace=DEPLOYMENT_METRIC_NAMESPACE,
+                    metric_resource_id=self.deployment.id,
+                    operator=operator,
+                    statistic="Average",
+                    threshold=threshold,
+                    time_aggregation="Average",
+                    time_grain="PT1M",
+                    time_window=f"PT{rules.window_minutes}M",
+                ),
+                scale_action=MonitorAutoscaleSettingProfileRuleScaleAction(
+                    direction=direction, type="ChangeCount", value=1, cooldown=f"PT{cooldown}M"
+                ),
+            )
+
+        return MonitorAutoscaleSetting(
+            self,
+            "autoscale",
+            name=f"autoscale-{props.endpoint_name}",
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            target_resource_id=self.deployment.id,
+            profile=[
+                MonitorAutoscaleSettingProfile(
+                    name="default",
+                    capacity=MonitorAutoscaleSettingProfileCapacity(
+                        default=props.instances.default,
+                        minimum=props.instances.minimum,
+                        maximum=props.instances.maximum,
+                    ),
+                    rule=[
+                        rule("GreaterThan", rules.scale_out_above, "Increase", rules.scale_out_cooldown_minutes),
+                        rule("LessThan", rules.scale_in_below, "Decrease", rules.scale_in_cooldown_minutes),
+                    ],
+                )
+            ],
+            tags=dict(props.tags),
+        )

@@ -1,0 +1,147 @@
+"""CouncilNetwork: the private network the council lives in.
+
+Either creates a VNet with two subnets (apps: delegated to Container Apps
+workload-profiles environments; private endpoints) and the private DNS zones the
+council needs, linked to the VNet -- or adopts a landing zone's existing subnets
+and zones by id. Everyone else reads subnet and zone ids from here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
+from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
+from cdktf_cdktf_provider_azurerm.subnet import Subnet, SubnetDelegation, SubnetDelegationServiceDelegation
+from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
+from constructs import Construct
+
+from council.cloud import AZURE_PUBLIC, CloudProfile
+from council.errors import PropsError
+
+# Zone purposes every council needs; values are looked up in the CloudProfile.
+ZONE_PURPOSES = ("aml_api", "aml_notebooks", "key_vault")
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewNetworkProps:
+    resource_group_name: str
+    location: str
+    vnet_name: str
+    address_space: str
+    apps_subnet_cidr: str
+    private_endpoints_subnet_cidr: str
+    cloud: CloudProfile = AZURE_PUBLIC
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingNetworkProps:
+    apps_subnet_id: str
+    private_endpoints_subnet_id: str
+    # purpose (ZONE_PURPOSES) -> private DNS zone resource id
+    private_dns_zone_ids: Mapping[str, str]
+
+
+class CouncilNetwork(Construct):
+    """Subnets and private DNS zones for the council (created or adopted)."""
+
+    apps_subnet_id: str
+    private_endpoints_subnet_id: str
+    vnet_id: str
+
+    def __init__(self, scope: Construct, id: str, *, props: NewNetworkProps | ExistingNetworkProps) -> None:
+        super().__init__(scope, id)
+        self._zone_ids: dict[str, str] = {}
+        if isinstance(props, ExistingNetworkProps):
+            self._adopt(props)
+        else:
+            self._create(props)
+
+    def _adopt(self, props: ExistingNetworkProps) -> None:
+        missing = [p for p in ZONE_PURPOSES if p not in props.private_dns_zone_ids]
+        if missing:
+            raise PropsError(self.node.path, "private_dns_zone_ids", sorted(props.private_dns_zone_ids), f"ids for {missing}")
+        self.apps_subnet_id = props.apps_subnet_id
+        self.private_endpoints_subnet_id = props.private_endpoints_subnet_id
+        # The VNet is the subnet id's parent; needed to link zones the council creates itself.
+        self.vnet_id = props.apps_subnet_id.rsplit("/subnets/", 1)[0]
+        self._zone_ids.update(props.private_dns_zone_ids)
+
+    def _create(self, props: NewNetworkProps) -> None:
+        vnet_net = ipaddress.ip_network(props.address_space)
+        for prop in ("apps_subnet_cidr", "private_endpoints_subnet_cidr"):
+            if not ipaddress.ip_network(getattr(props, prop)).subnet_of(vnet_net):
+                raise PropsError(self.node.path, prop, getattr(props, prop), f"a CIDR inside {vnet_net}")
+        vnet = VirtualNetwork(
+            self,
+            "vnet",
+            name=props.vnet_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            address_space=[props.address_space],
+            tags=dict(props.tags),
+        )
+        apps = Subnet(
+            self,
+            "apps-subnet",
+            name="snet-apps",
+            resource_group_name=props.resource_group_name,
+            virtual_network_name=vnet.name,
+            address_prefixes=[props.apps_subnet_cidr],
+            # Workload-profiles environments need the subnet delegated to them.
+            delegation=[
+                SubnetDelegation(
+                    name="container-apps",
+                    service_delegation=SubnetDelegationServiceDelegation(
+                        name="Microsoft.App/environments",
+                        actions=["Microsoft.Network/virtualNetworks/subnets/join/action"],
+                    ),
+                )
+            ],
+        )
+        endpoints = Subnet(
+            self,
+            "private-endpoints-subnet",
+            name="snet-private-endpoints",
+            resource_group_name=props.resource_group_name,
+            virtual_network_name=vnet.name,
+            address_prefixes=[props.private_endpoints_subnet_cidr],
+            private_endpoint_network_policies="Enabled",
+        )
+        self.vnet_id = vnet.id
+        self.apps_subnet_id = apps.id
+        self.private_endpoints_subnet_id = endpoints.id
+        for purpose in ZONE_PURPOSES:
+            zone_name = getattr(props.cloud, f"zone_{purpose}")
+            self._zone_ids[purpose] = self.add_private_zone(
+                purpose, zone_name, resource_group_name=props.resource_group_name, tags=props.tags
+            )
+
+    def add_private_zone(
+        self, purpose: str, zone_name: str, *, resource_group_name: str, tags: Mapping[str, str] = {}
+    ) -> str:
+        """Create a private DNS zone linked to this network's VNet; returns its id."""
+        zone = PrivateDnsZone(
+            self, f"zone-{purpose}", name=zone_name, resource_group_name=resource_group_name, tags=dict(tags)
+        )
+        PrivateDnsZoneVirtualNetworkLink(
+            self,
+            f"zone-{purpose}-link",
+            name=f"link-{purpose.replace('_', '-')}",
+            resource_group_name=resource_group_name,
+            private_dns_zone_name=zone.name,
+            virtual_network_id=self.vnet_id,
+            registration_enabled=False,
+            tags=dict(tags),
+        )
+        self._zone_ids[purpose] = zone.id
+        return zone.id
+
+    def zone_id(self, purpose: str) -> str:
+        """The private DNS zone id for a purpose in ZONE_PURPOSES."""
+        if purpose not in self._zone_ids:
+            raise PropsError(self.node.path, "purpose", purpose, f"one of {sorted(self._zone_ids)}")
+        return self._zone_ids[purpose]

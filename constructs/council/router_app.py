@@ -1,0 +1,242 @@
+"""RouterApp: the LiteLLM proxy on Azure Container Apps, inside the council's VNet.
+
+- A workload-profiles Container Apps environment on the apps subnet with an
+  internal load balancer and public network access disabled, logging to Log
+  Analytics, and a private DNS zone for its default domain so the VNet resolves
+  the router's internal URL.
+- A user-assigned identity granted read on the SecretBundle *before* the app
+  exists (a system-assigned identity would not exist yet when the app first
+  resolves its Key Vault references).
+- The pinned LiteLLM image on port 4000, every secret a Key Vault reference
+  through that identity, the rendered config mounted at a path ending in `.yaml`,
+  internal ingress, an HTTP scale rule, and probes on LiteLLM's key-less health routes.
+- A generated master key (`sk-...`) stored in the bundle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from cdktf_cdktf_provider_azurerm.container_app import (
+    ContainerApp,
+    ContainerAppIdentity,
+    ContainerAppIngress,
+    ContainerAppIngressTrafficWeight,
+    ContainerAppSecret,
+    ContainerAppTemplate,
+    ContainerAppTemplateContainer,
+    ContainerAppTemplateContainerEnv,
+    ContainerAppTemplateContainerLivenessProbe,
+    ContainerAppTemplateContainerReadinessProbe,
+    ContainerAppTemplateContainerVolumeMounts,
+    ContainerAppTemplateHttpScaleRule,
+    ContainerAppTemplateVolume,
+)
+from cdktf_cdktf_provider_azurerm.container_app_environment import (
+    ContainerAppEnvironment,
+    ContainerAppEnvironmentWorkloadProfile,
+)
+from cdktf_cdktf_provider_azurerm.private_dns_a_record import PrivateDnsARecord
+from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
+from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
+from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIdentity
+from cdktf_cdktf_provider_random.password import Password
+from constructs import Construct
+
+from council.errors import PropsError
+from council.naming import check
+from council.router_config import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
+from council.secret_bundle import SecretBundle
+
+LITELLM_PORT = 4000
+# Known-malicious PyPI/image releases (BerriAI/litellm #24518).
+KNOWN_BAD_LITELLM_VERSIONS = ("1.82.7", "1.82.8")
+FLOATING_TAGS = ("latest", "main-latest", "main-stable", "stable", "main")
+
+
+def check_router_image(image: str) -> str | None:
+    """Why `image` may not be used as the router image, or None when it is fine."""
+    if "@sha256:" in image:
+        return None
+    if ":" not in image.rsplit("/", 1)[-1]:
+        return f"image {image!r} has no tag; pin a version such as ghcr.io/berriai/litellm:main-v1.108.5"
+    tag = image.rsplit(":", 1)[1]
+    if tag in FLOATING_TAGS:
+        return f"image tag {tag!r} floats; pin a version such as main-v1.108.5 or a digest"
+    version = re.search(r"(\d+\.\d+\.\d+)", tag)
+    if version and version.group(1) in KNOWN_BAD_LITELLM_VERSIONS:
+        return f"LiteLLM {version.group(1)} is a known-malicious release; pin another version"
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouterAppProps:
+    app_name: str
+    environment_name: str
+    identity_name: str
+    resource_group_name: str
+    location: str
+    apps_subnet_id: str
+    vnet_id: str
+    log_analytics_workspace_id: str
+    secrets: SecretBundle
+    config_yaml: str
+    # Environment variable -> name of a bundle secret (besides the master key, which RouterApp creates).
+    secret_env: Mapping[str, str]
+    image: str = "ghcr.io/berriai/litellm:main-v1.108.5"
+    min_replicas: int = 1
+    max_replicas: int = 3
+    cpu: float = 1.0
+    memory: str = "2Gi"
+    concurrent_requests: int = 50
+    external_ingress: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class RouterApp(Construct):
+    """The council's single front door: LiteLLM on an internal Container App."""
+
+    def __init__(self, scope: Construct, id: str, *, props: RouterAppProps) -> None:
+        super().__init__(scope, id)
+        self._validate(props)
+        tags = dict(props.tags)
+        bundle = props.secrets
+
+        self.environment = ContainerAppEnvironment(
+            self,
+            "environment",
+            name=props.environment_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            infrastructure_subnet_id=props.apps_subnet_id,
+            internal_load_balancer_enabled=True,
+            public_network_access="Disabled",
+            log_analytics_workspace_id=props.log_analytics_workspace_id,
+            logs_destination="log-analytics",
+            workload_profile=[ContainerAppEnvironmentWorkloadProfile(name="Consumption", workload_profile_type="Consumption")],
+            tags=tags,
+        )
+        # The internal environment's domain resolves only through a private zone.
+        zone = PrivateDnsZone(
+            self, "environment-zone", name=self.environment.default_domain, resource_group_name=props.resource_group_name, tags=tags
+        )
+        PrivateDnsZoneVirtualNetworkLink(
+            self,
+            "environment-zone-link",
+            name="link-router",
+            resource_group_name=props.resource_group_name,
+            private_dns_zone_name=zone.name,
+            virtual_network_id=props.vnet_id,
+            registration_enabled=False,
+            tags=tags,
+        )
+        PrivateDnsARecord(
+            self,
+            "environment-wildcard",
+            name="*",
+            zone_name=zone.name,
+            resource_group_name=props.resource_group_name,
+            ttl=300,
+            records=[self.environment.static_ip_address],
+            tags=tags,
+        )
+
+        self.identity = UserAssignedIdentity(
+            self, "identity", name=props.identity_name, resource_group_name=props.resource_group_name, location=props.location, tags=tags
+        )
+        self.read_grant = bundle.grant_read("router", self.identity.principal_id)
+
+        master = Password(self, "master-key", length=48, special=False)
+        bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
+        bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
+
+        secret_env = {MASTER_KEY_ENV: MASTER_KEY_SECRET, **props.secret_env}
+        secret_names = sorted({*secret_env.values(), CONFIG_SECRET})
+        self.secret_env = secret_env
+        config_hash = hashlib.sha256(props.config_yaml.encode()).hexdigest()
+
+        self.app = ContainerApp(
+            self,
+            "app",
+            name=props.app_name,
+            resource_group_name=props.resource_group_name,
+            container_app_environment_id=self.environment.id,
+            revision_mode="Single",
+            workload_profile_name="Consumption",
+            identity=ContainerAppIdentity(type="UserAssigned", identity_ids=[self.identity.id]),
+            secret=[
+                ContainerAppSecret(name=name, key_vault_secret_id=bundle.secret_id(name), identity=self.identity.id)
+                for name in secret_names
+            ],
+            ingress=ContainerAppIngress(
+                external_enabled=props.external_ingress,
+                target_port=LITELLM_PORT,
+                transport="http",
+                allow_insecure_connections=False,
+                traffic_weight=[ContainerAppIngressTrafficWeight(latest_revision=True, percentage=100)],
+            ),
+            template=ContainerAppTemplate(
+                min_replicas=props.min_replicas,
+                max_replicas=props.max_replicas,
+                http_scale_rule=[
+                    ContainerAppTemplateHttpScaleRule(name="http-concurrency", concurrent_requests=str(props.concurrent_requests))
+                ],
+                volume=[ContainerAppTemplateVolume(name="router-config", storage_type="Secret")],
+                container=[
+                    ContainerAppTemplateContainer(
+                        name="litellm",
+                        image=props.image,
+                        cpu=props.cpu,
+                        memory=props.memory,
+                        # The image's entrypoint runs `litellm "$@"`: args are CLI args.
+                        args=["--config", CONFIG_MOUNT_PATH, "--port", str(LITELLM_PORT)],
+                        env=[
+                            *(ContainerAppTemplateContainerEnv(name=var, secret_name=secret) for var, secret in sorted(secret_env.items())),
+                            # A config change must roll a new revision: secrets alone do not.
+                            ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_SHA256", value=config_hash),
+                            # Use the bundled price map; do not fetch one from the internet at start.
+                            ContainerAppTemplateContainerEnv(name="LITELLM_LOCAL_MODEL_COST_MAP", value="True"),
+                        ],
+                        # The Secret volume names files after secrets; sub_path places the
+                        # config alone at a path ending in .yaml, which LiteLLM requires.
+                        volume_mounts=[
+                            ContainerAppTemplateContainerVolumeMounts(name="router-config", path=CONFIG_MOUNT_PATH, sub_path=CONFIG_SECRET)
+                        ],
+                        liveness_probe=[ContainerAppTemplateContainerLivenessProbe(
+                            transport="HTTP", port=LITELLM_PORT, path="/health/liveliness", initial_delay=10, interval_seconds=15, failure_count_threshold=5
+                        )],
+                        readiness_probe=[ContainerAppTemplateContainerReadinessProbe(
+                            transport="HTTP", port=LITELLM_PORT, path="/health/readiness", initial_delay=5, interval_seconds=10, failure_count_threshold=6
+                        )],
+                    )
+                ],
+            ),
+            # The identity must be able to read Key Vault before the app resolves its secrets.
+            depends_on=[self.read_grant],
+            tags=tags,
+        )
+
+    def _validate(self, props: RouterAppProps) -> None:
+        path = self.node.path
+        check("container_app", props.app_name, field="app_name")
+        check("container_app_environment", props.environment_name, field="environment_name")
+        problem = check_router_image(props.image)
+        if problem:
+            raise PropsError(path, "image", props.image, f"a pinned image ({problem})")
+        if props.min_replicas < 0 or props.max_replicas < 1 or props.min_replicas > props.max_replicas:
+            raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), "0 <= min_replicas <= max_replicas, max_replicas >= 1")
+        for var in props.secret_env:
+            if not re.match(r"^[A-Z_][A-Z0-9_]*$", var):
+                raise PropsError(path, "secret_env", var, "UPPER_SNAKE_CASE environment variable names")
+
+    @property
+    def internal_url(self) -> str:
+        """`https://<app>.<environment default domain>`: reachable only inside the VNet."""
+        return f"https://{self.app.ingress.fqdn}"
+
+    @property
+    def principal_id(self) -> str:
+        return self.identity.principal_id

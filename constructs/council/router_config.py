@@ -1,0 +1,105 @@
+"""The LiteLLM router config: rendered by Jinja from the environment's members.
+
+This module is the one place that knows which environment variables the router
+reads (`<ROLE>_API_BASE`, `<ROLE>_API_KEY`, `LITELLM_MASTER_KEY`) and which Key
+Vault secret feeds each; RouterApp wires exactly these into the container app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from council.config import CatalogModel, Environment
+
+TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "litellm"
+TEMPLATE_NAME = "router-config.yaml.j2"
+# LiteLLM treats a --config path not ending in .yaml/.yml as a JSON string.
+CONFIG_MOUNT_PATH = "/etc/litellm/config.yaml"
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+MASTER_KEY_SECRET = "litellm-master-key"
+CONFIG_SECRET = "router-config"
+
+
+@dataclass(frozen=True)
+class RouterMember:
+    role: str
+    alias: str
+    description: str
+    upstream_model: str
+    deployment: str
+    timeout: int
+
+    @property
+    def api_base_env(self) -> str:
+        return f"{self.role.upper()}_API_BASE"
+
+    @property
+    def api_key_env(self) -> str:
+        return f"{self.role.upper()}_API_KEY"
+
+    @property
+    def api_base_secret(self) -> str:
+        return f"{self.role}-api-base"
+
+    @property
+    def api_key_secret(self) -> str:
+        return f"{self.role}-api-key"
+
+
+def router_members(env: Environment, deployment_name) -> list[RouterMember]:
+    """`deployment_name(role)` gives each member's deployment (from naming.Names)."""
+    members = []
+    for m in env.members:
+        if isinstance(m.model, CatalogModel):
+            upstream = m.model.asset_id.split("/models/", 1)[1].split("/", 1)[0]
+        else:
+            upstream = m.model.hf_model_id
+        members.append(
+            RouterMember(
+                role=m.role,
+                alias=m.alias,
+                description=m.description,
+                upstream_model=upstream,
+                deployment=deployment_name(m.role),
+                timeout=m.request_timeout_seconds,
+            )
+        )
+    return members
+
+
+def member_secret_environment(members: list[RouterMember]) -> dict[str, str]:
+    """Environment variable -> Key Vault secret name for the members' URLs and keys.
+
+    With MASTER_KEY_ENV (RouterApp's own secret) these are every variable the config reads.
+    """
+    env = {}
+    for m in members:
+        env[m.api_base_env] = m.api_base_secret
+        env[m.api_key_env] = m.api_key_secret
+    return env
+
+
+@lru_cache(maxsize=1)
+def _template() -> jinja2.Template:
+    loader = jinja2.FileSystemLoader(str(TEMPLATE_DIR))
+    environment = jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True)
+    return environment.get_template(TEMPLATE_NAME)
+
+
+def render_router_config(env: Environment, members: list[RouterMember]) -> str:
+    router = env.router
+    return _template().render(
+        members=members,
+        master_key_env=MASTER_KEY_ENV,
+        router={
+            "num_retries": router.num_retries,
+            "timeout": router.timeout_seconds,
+            "allowed_fails": router.allowed_fails,
+            "cooldown_time": router.cooldown_seconds,
+            "fallbacks": [{"role": f.role, "to": list(f.to)} for f in router.fallbacks],
+        },
+    )

@@ -1,0 +1,278 @@
+"""CouncilStack: one environment's whole AI Council, composed from the constructs.
+
+The stack receives an already-validated `Environment` (it never reads files or the
+process environment) and maps it onto the constructs' props. Its id is the
+environment name, so `cdktf deploy dev` deploys `environments/dev.yaml`.
+"""
+
+from __future__ import annotations
+
+from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
+from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
+from cdktf_cdktf_provider_azurerm.provider import (
+    AzurermProvider,
+    AzurermProviderFeatures,
+    AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesResourceGroup,
+)
+from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
+from cdktf_cdktf_provider_random.provider import RandomProvider
+from constructs import Construct
+
+from council.azapi import AzapiProvider, AzapiResource
+from council.cloud import AZURE_PUBLIC
+from council.config import CatalogModel, CreateNetwork, Environment, TerraformCloudBackend
+from council.member_endpoint import (
+    AutoscaleRules,
+    CatalogSource,
+    ContainerSource,
+    CouncilMemberEndpoint,
+    CouncilMemberEndpointProps,
+    InstanceCounts,
+)
+from council.naming import Names
+from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
+from council.router_app import RouterApp, RouterAppProps
+from council.router_config import member_secret_environment, render_router_config, router_members
+from council.secret_bundle import SecretBundle, SecretBundleProps
+from council.workspace import CouncilWorkspace, CouncilWorkspaceProps
+
+HF_TOKEN_CONNECTION = "hf-token"
+# What a container-served member must reach from the workspace's managed network:
+# the server image's registry and Hugging Face's hub and file CDNs.
+CONTAINER_OUTBOUND_FQDNS = (
+    "ghcr.io",
+    "pkg-containers.githubusercontent.com",
+    "huggingface.co",
+    "cdn-lfs.huggingface.co",
+    "cdn-lfs-us-1.hf.co",
+    "cas-bridge.xethub.hf.co",
+)
+
+
+class CouncilStack(TerraformStack):
+    def __init__(self, scope: Construct, id: str, *, env: Environment) -> None:
+        super().__init__(scope, id)
+        names = Names(prefix=env.name_prefix, stack=id, suffix=env.name_suffix)
+        tags = {"workload": "ai-council", "environment": id, **env.tags}
+        location = env.location
+        self._backend(id, env)
+
+        AzurermProvider(
+            self,
+            "azurerm",
+            features=[
+                AzurermProviderFeatures(
+                    key_vault=[AzurermProviderFeaturesKeyVault(purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True)],
+                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                )
+            ],
+            subscription_id=env.subscription_id,
+            storage_use_azuread=True,
+        )
+        AzapiProvider(self, "azapi")
+        RandomProvider(self, "random")
+        client = DataAzurermClientConfig(self, "client")
+
+        group = ResourceGroup(self, "resource-group", name=names.resource_group(), location=location, tags=tags)
+        rg = group.name
+
+        # ------------------------------------------------------------ network
+        if isinstance(env.network, CreateNetwork):
+            network_props: NewNetworkProps | ExistingNetworkProps = NewNetworkProps(
+                resource_group_name=rg,
+                location=location,
+                vnet_name=names.vnet(),
+                address_space=env.network.address_space,
+                apps_subnet_cidr=env.network.apps_subnet,
+                private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
+                cloud=AZURE_PUBLIC,
+                tags=tags,
+            )
+        else:
+            zones = env.network.private_dns_zone_ids
+            network_props = ExistingNetworkProps(
+                apps_subnet_id=env.network.apps_subnet_id,
+                private_endpoints_subnet_id=env.network.private_endpoints_subnet_id,
+                private_dns_zone_ids={
+                    "aml_api": zones.api_azureml_ms,
+                    "aml_notebooks": zones.notebooks_azure_net,
+                    "key_vault": zones.vaultcore_azure_net,
+                },
+            )
+        network = CouncilNetwork(self, "network", props=network_props)
+
+        logs = LogAnalyticsWorkspace(
+            self, "logs", name=names.log_analytics(), resource_group_name=rg, location=location, sku="PerGB2018", retention_in_days=30, tags=tags
+        )
+
+        def bundle(construct_id: str, purpose: str) -> SecretBundle:
+            return SecretBundle(
+                self,
+                construct_id,
+                props=SecretBundleProps(
+                    name=names.key_vault(purpose),
+                    resource_group_name=rg,
+                    location=location,
+                    tenant_id=client.tenant_id,
+                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
+                    private_dns_zone_id=network.zone_id("key_vault"),
+                    private_endpoint_name=names.private_endpoint(f"kv{purpose}"),
+                    tags=tags,
+                ),
+            )
+
+        secrets = bundle("secrets", "c")
+        workspace_vault = bundle("workspace-vault", "w")
+
+        has_container_members = any(not isinstance(m.model, CatalogModel) for m in env.members)
+        workspace = CouncilWorkspace(
+            self,
+            "workspace",
+            props=CouncilWorkspaceProps(
+                name=names.ml_workspace(),
+                resource_group_name=rg,
+                location=location,
+                storage_account_name=names.storage_account(),
+                app_insights_name=names.app_insights(),
+                log_analytics_workspace_id=logs.id,
+                key_vault_id=workspace_vault.key_vault_id,
+                private_endpoints_subnet_id=network.private_endpoints_subnet_id,
+                private_endpoint_name=names.private_endpoint("mlw"),
+                api_zone_id=network.zone_id("aml_api"),
+                notebooks_zone_id=network.zone_id("aml_notebooks"),
+                outbound_fqdns=CONTAINER_OUTBOUND_FQDNS if has_container_members else (),
+                tags=tags,
+            ),
+        )
+
+        token_connection = self._hf_token_connection(workspace.workspace_id) if env.needs_hf_token else None
+
+        # ------------------------------------------------------------ members
+        self.members: list[CouncilMemberEndpoint] = []
+        for member in env.members:
+            if isinstance(member.model, CatalogModel):
+                source: CatalogSource | ContainerSource = CatalogSource(asset_id=member.model.asset_id)
+            else:
+                source = ContainerSource(
+                    image=member.model.image,
+                    hf_model_id=member.model.hf_model_id,
+                    max_model_len=member.model.max_model_len,
+                    port=member.model.port,
+                    env=dict(member.model.env),
+                    hf_token_connection=HF_TOKEN_CONNECTION if member.model.hf_token_required else None,
+                )
+            endpoint = CouncilMemberEndpoint(
+                self,
+                f"member-{member.role}",  # the role is the member's identity; state addresses follow it
+                props=CouncilMemberEndpointProps(
+                    role=member.role,
+                    endpoint_name=names.online_endpoint(member.role),
+                    deployment_name=names.online_deployment(member.role),
+                    workspace_id=workspace.workspace_id,
+                    resource_group_name=rg,
+                    location=location,
+                    model=source,
+                    instance_type=member.sku,
+                    secrets=secrets,
+                    description=f"{member.display_name}: {member.description}",
+                    instances=InstanceCounts(
+                        minimum=member.instances.min, default=member.instances.default, maximum=member.instances.max
+                    ),
+                    autoscale=AutoscaleRules(
+                        metric=member.autoscale.metric,
+                        scale_out_above=member.autoscale.scale_out_above,
+                        scale_in_below=member.autoscale.scale_in_below,
+                        window_minutes=member.autoscale.window_minutes,
+                        scale_out_cooldown_minutes=member.autoscale.scale_out_cooldown_minutes,
+                        scale_in_cooldown_minutes=member.autoscale.scale_in_cooldown_minutes,
+                    ),
+                    request_timeout_seconds=member.request_timeout_seconds,
+                    max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
+                    tags=tags,
+                ),
+            )
+            if token_connection is not None:
+                endpoint.deployment.node.add_dependency(token_connection)
+            self.members.append(endpoint)
+
+        # ------------------------------------------------------------ router
+        members = router_members(env, names.online_deployment)
+        self.router_config = render_router_config(env, members)
+        router = RouterApp(
+            self,
+            "router",
+            props=RouterAppProps(
+                app_name=names.container_app(),
+                environment_name=names.container_app_environment(),
+                identity_name=names.identity("router"),
+                resource_group_name=rg,
+                location=location,
+                apps_subnet_id=network.apps_subnet_id,
+                vnet_id=network.vnet_id,
+                log_analytics_workspace_id=logs.id,
+                secrets=secrets,
+                config_yaml=self.router_config,
+                secret_env=member_secret_environment(members),
+                image=env.router.image,
+                min_replicas=env.router.min_replicas,
+                max_replicas=env.router.max_replicas,
+                cpu=env.router.cpu,
+                memory=env.router.memory,
+                concurrent_requests=env.router.concurrent_requests,
+                external_ingress=env.router.external_ingress,
+                tags=tags,
+            ),
+        )
+        self.router = router
+
+        # ------------------------------------------------------------ outputs
+        TerraformOutput(self, "router_internal_url", value=router.internal_url, description="LiteLLM router URL (inside the VNet only)")
+        TerraformOutput(self, "key_vault_uri", value=secrets.vault_uri, description="Key Vault holding every council key")
+        for endpoint in self.members:
+            TerraformOutput(self, f"{endpoint.role}_endpoint_name", value=endpoint.endpoint_name)
+            TerraformOutput(self, f"{endpoint.role}_scoring_uri", value=endpoint.scoring_uri)
+
+    def _backend(self, id: str, env: Environment) -> None:
+        if isinstance(env.backend, TerraformCloudBackend):
+            CloudBackend(
+                self,
+                hostname=env.backend.hostname,
+                organization=env.backend.organization,
+                workspaces=NamedCloudWorkspace(env.backend.workspace),
+            )
+        else:
+            LocalBackend(self, path=f"terraform.{id}.tfstate")
+
+    def _hf_token_connection(self, workspace_id: str) -> AzapiResource:
+        """A CustomKeys workspace connection holding the Hugging Face token.
+
+        The token is a sensitive Terraform variable (TF_VAR_hf_token, or a sensitive
+        Terraform Cloud variable); it reaches Azure only through the write-only
+        `sensitive_body`, so it is in neither the synthesized JSON nor the state.
+        """
+        token = TerraformVariable(
+            self,
+            "hf_token",
+            type="string",
+            sensitive=True,
+            description="Hugging Face access token for gated models (set TF_VAR_hf_token; never commit it)",
+        )
+        return AzapiResource(
+            self,
+            "hf-token-connection",
+            kind="workspace_connection",
+            name=HF_TOKEN_CONNECTION,
+            parent_id=workspace_id,
+            body={
+                "properties": {
+                    "category": "CustomKeys",
+                    "authType": "CustomKeys",
+                    "target": "https://huggingface.co",
+                    "isSharedToAll": False,
+                }
+            },
+            sensitive_body={"properties": {"credentials": {"keys": {"HF_TOKEN": token.string_value}}}},
+            sensitive_body_version={"properties.credentials.keys.HF_TOKEN": "1"},
+        )

@@ -1,0 +1,144 @@
+"""CouncilWorkspace: the Azure ML workspace that owns the council's online endpoints.
+
+Private by default: public network access off, a workspace-managed virtual network
+that allows only approved outbound traffic, a private endpoint (`amlworkspace`) in
+the council's subnet registered in the `api.azureml.ms` and `notebooks` zones. Its
+storage account, Application Insights and Key Vault (a SecretBundle of its own) are
+created with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
+from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
+    MachineLearningWorkspace,
+    MachineLearningWorkspaceIdentity,
+    MachineLearningWorkspaceManagedNetwork,
+)
+from cdktf_cdktf_provider_azurerm.machine_learning_workspace_network_outbound_rule_fqdn import (
+    MachineLearningWorkspaceNetworkOutboundRuleFqdn,
+)
+from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
+from constructs import Construct
+
+from council.errors import PropsError
+from council.naming import check
+from council.private_link import private_endpoint
+
+ISOLATION_MODES = ("AllowOnlyApprovedOutbound", "AllowInternetOutbound")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilWorkspaceProps:
+    name: str
+    resource_group_name: str
+    location: str
+    storage_account_name: str
+    app_insights_name: str
+    log_analytics_workspace_id: str
+    key_vault_id: str
+    private_endpoints_subnet_id: str
+    private_endpoint_name: str
+    # Zone ids: privatelink.api.azureml.ms and privatelink.notebooks.azure.net.
+    api_zone_id: str
+    notebooks_zone_id: str
+    isolation_mode: str = "AllowOnlyApprovedOutbound"
+    public_network_access_enabled: bool = False
+    # FQDNs the managed network may reach (AllowOnlyApprovedOutbound only), e.g. the
+    # container registry and Hugging Face hosts that container-served members pull from.
+    outbound_fqdns: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class CouncilWorkspace(Construct):
+    """An Azure ML workspace closed to the public, with its managed network."""
+
+    def __init__(self, scope: Construct, id: str, *, props: CouncilWorkspaceProps) -> None:
+        super().__init__(scope, id)
+        check("ml_workspace", props.name, field="name")
+        check("storage_account", props.storage_account_name, field="storage_account_name")
+        if props.isolation_mode not in ISOLATION_MODES:
+            raise PropsError(self.node.path, "isolation_mode", props.isolation_mode, f"one of {ISOLATION_MODES}")
+        if props.outbound_fqdns and props.isolation_mode != "AllowOnlyApprovedOutbound":
+            raise PropsError(
+                self.node.path, "outbound_fqdns", props.outbound_fqdns, "no FQDN rules unless isolation_mode is AllowOnlyApprovedOutbound"
+            )
+        tags = dict(props.tags)
+        self.storage = StorageAccount(
+            self,
+            "storage",
+            name=props.storage_account_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            account_tier="Standard",
+            account_replication_type="ZRS",
+            min_tls_version="TLS1_2",
+            https_traffic_only_enabled=True,
+            allow_nested_items_to_be_public=False,
+            public_network_access_enabled=False,
+            infrastructure_encryption_enabled=True,
+            tags=tags,
+        )
+        self.app_insights = ApplicationInsights(
+            self,
+            "app-insights",
+            name=props.app_insights_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            application_type="web",
+            workspace_id=props.log_analytics_workspace_id,
+            # Ingestion stays reachable: managed deployments send telemetry with the
+            # connection string and there is no Azure Monitor private link scope here.
+            tags=tags,
+        )
+        self.workspace = MachineLearningWorkspace(
+            self,
+            "workspace",
+            name=props.name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            application_insights_id=self.app_insights.id,
+            key_vault_id=props.key_vault_id,
+            storage_account_id=self.storage.id,
+            identity=MachineLearningWorkspaceIdentity(type="SystemAssigned"),
+            public_network_access_enabled=props.public_network_access_enabled,
+            managed_network=MachineLearningWorkspaceManagedNetwork(
+                isolation_mode=props.isolation_mode,
+                # Provision the managed VNet now, not on the first deployment (which would time out waiting).
+                provision_on_creation_enabled=True,
+            ),
+            sku_name="Basic",
+            tags=tags,
+        )
+        for fqdn in props.outbound_fqdns:
+            slug = fqdn.replace(".", "-").replace("*", "any")
+            MachineLearningWorkspaceNetworkOutboundRuleFqdn(
+                self,
+                f"outbound-{slug}",  # keyed by the FQDN itself: reordering the list moves nothing
+                name=f"allow-{slug}"[:64],
+                workspace_id=self.workspace.id,
+                destination_fqdn=fqdn,
+            )
+        self.private_endpoint = private_endpoint(
+            self,
+            "private-endpoint",
+            name=props.private_endpoint_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            subnet_id=props.private_endpoints_subnet_id,
+            target_id=self.workspace.id,
+            subresource="amlworkspace",
+            zone_ids=[props.api_zone_id, props.notebooks_zone_id],
+            tags=tags,
+        )
+
+    @property
+    def workspace_id(self) -> str:
+        return self.workspace.id
+
+    @property
+    def principal_id(self) -> str:
+        return self.workspace.identity.principal_id
