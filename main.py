@@ -1,31 +1,26 @@
 """cdktf entry point: one stack per environments/*.yaml (stack id = file stem).
 
-`COUNCIL_ENVIRONMENTS=dev` (comma-separated) limits which stacks are built.
-A mistake in an environment file stops synth with one line per problem and exit 2.
+`COUNCIL_ENVIRONMENTS=dev` (comma-separated names or paths) limits which stacks
+are built. A mistake in an environment file stops synth with one line per problem
+and exit code 2 -- before the cdktf runtime is even loaded.
 """
 
 import os
 import sys
 from pathlib import Path
 
-from cdktf import App
-
 from council.environments import discover, load_all
 from council.errors import CouncilError, report
-from council.stack import CouncilStack
 
 
 def main() -> int:
     root = Path(__file__).resolve().parent
     try:
         environments = load_all(discover(root, os.environ.get("COUNCIL_ENVIRONMENTS")))
-        app = App()
-        for name, path, env in environments:
-            try:
-                CouncilStack(app, name, env=env)
-            except CouncilError as error:
-                raise CouncilError(os.path.relpath(path, Path.cwd()), None, error.line()) from None
-        app.synth()
+        # Imported only now: loading the cdktf/azurerm runtime takes seconds.
+        from council.synth import build_app
+
+        build_app(environments).synth()
     except CouncilError as error:
         return report(error, sys.stderr)
     return 0

@@ -168,13 +168,18 @@ class Instances(_Model):
     default: int = Field(ge=0)
     max: int = Field(ge=1, le=100)
 
-    @model_validator(mode="after")
-    def _order(self) -> "Instances":
-        if self.min < 1:
+    @field_validator("min")
+    @classmethod
+    def _no_scale_to_zero(cls, value: int) -> int:
+        if value < 1:
             raise ValueError(
-                f"min is {self.min}: managed online deployments cannot scale to zero "
+                f"min is {value}: managed online deployments cannot scale to zero "
                 "(at least one instance always runs); set min to 1 or more"
             )
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> "Instances":
         if not self.min <= self.default <= self.max:
             raise ValueError(
                 f"need min <= default <= max, got min={self.min} default={self.default} max={self.max}"
@@ -293,12 +298,18 @@ class Environment(_Model):
 
 
 # --------------------------------------------------------------------------- loading
-def _field_path(loc: tuple) -> str:
-    """pydantic's location tuple -> `members[2].model.asset_id` (tagged-union tags removed)."""
+def _field_path(loc: tuple, data: object) -> str:
+    """pydantic's location -> `members[2] (maven).model.asset_id` (tagged-union tags removed)."""
     out = ""
+    node = data
     for part in loc:
+        node = node.get(part) if isinstance(node, dict) and isinstance(part, str) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None
+        )
         if isinstance(part, int):
             out += f"[{part}]"
+            if isinstance(node, dict) and isinstance(node.get("role"), str):
+                out += f" ({node['role']})"
         elif part in ("catalog", "container", "create", "existing", "local", "cloud"):
             continue  # discriminator branch names, not fields the user wrote
         else:
@@ -306,16 +317,27 @@ def _field_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _one_line(exc: ValidationError) -> str:
+def _problems(exc: ValidationError, source: str, data: object) -> str:
+    """One line per problem: `<file>: <field>: <what is wrong; how to fix>`."""
     problems = []
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    locations = [tuple(e["loc"]) for e in errors]
+    for error in errors:
+        loc = tuple(error["loc"])
+        # A container reported as too short only because its items failed: say the items' problems.
+        if error["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locations):
+            continue
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown key; remove it or check its spelling"
         elif error["type"] == "missing":
             message = "required field is missing; add it"
-        problems.append(f"{_field_path(error['loc'])}: {message}")
-    return "; ".join(problems)
+        elif error["type"] == "string_pattern_mismatch":
+            message = f"{error['input']!r} does not have the expected form {error['ctx']['pattern']}"
+        elif "input" in error and not isinstance(error["input"], (dict, list)):
+            message = f"{message} (got {error['input']!r})"
+        problems.append(f"{source}: {_field_path(loc, data)}: {message}")
+    return "\n".join(dict.fromkeys(problems))
 
 
 def parse_environment(data: object, source: str) -> Environment:
@@ -327,7 +349,7 @@ def parse_environment(data: object, source: str) -> Environment:
     try:
         return Environment.model_validate(data)
     except ValidationError as exc:
-        raise CouncilError(source, None, _one_line(exc)) from None
+        raise CouncilError(None, None, _problems(exc, source, data)) from None
 
 
 def load_environment(path: Path) -> Environment:

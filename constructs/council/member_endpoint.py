@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
-from cdktf import Fn
+from cdktf import Fn, ITerraformDependable
 from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
     MonitorAutoscaleSetting,
     MonitorAutoscaleSettingProfile,
@@ -125,6 +125,8 @@ class CouncilMemberEndpointProps:
     public_network_access: str = "Disabled"
     app_insights_enabled: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Resources the deployment must wait for (e.g. the connection holding its token).
+    deployment_depends_on: tuple[ITerraformDependable, ...] = ()
 
 
 def _duration(seconds: int) -> str:
@@ -210,6 +212,7 @@ class CouncilMemberEndpoint(Construct):
             },
             # Autoscale owns the instance count after creation.
             ignore_changes=["body.sku.capacity"],
+            depends_on=props.deployment_depends_on,
         )
         # Traffic can only point at a deployment that exists: set it afterwards.
         self.traffic = AzapiUpdateResource(

@@ -156,7 +156,7 @@ class RouterApp(Construct):
         secret_env = {MASTER_KEY_ENV: MASTER_KEY_SECRET, **props.secret_env}
         secret_names = sorted({*secret_env.values(), CONFIG_SECRET})
         self.secret_env = secret_env
-        config_hash = hashlib.sha256(props.config_yaml.encode()).hexdigest()
+        config_hash = hashlib.sha256(props.config_yaml.encode()).hexdigest()[:16]
 
         self.app = ContainerApp(
             self,
@@ -196,7 +196,7 @@ class RouterApp(Construct):
                         env=[
                             *(ContainerAppTemplateContainerEnv(name=var, secret_name=secret) for var, secret in sorted(secret_env.items())),
                             # A config change must roll a new revision: secrets alone do not.
-                            ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_SHA256", value=config_hash),
+                            ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_HASH", value=config_hash),
                             # Use the bundled price map; do not fetch one from the internet at start.
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOCAL_MODEL_COST_MAP", value="True"),
                         ],

@@ -51,6 +51,10 @@ CONTAINER_OUTBOUND_FQDNS = (
 )
 
 
+def source_needs_token(source: CatalogSource | ContainerSource) -> bool:
+    return isinstance(source, ContainerSource) and source.hf_token_connection is not None
+
+
 class CouncilStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, env: Environment) -> None:
         super().__init__(scope, id)
@@ -191,10 +195,9 @@ class CouncilStack(TerraformStack):
                     request_timeout_seconds=member.request_timeout_seconds,
                     max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
                     tags=tags,
+                    deployment_depends_on=(token_connection,) if source_needs_token(source) and token_connection else (),
                 ),
             )
-            if token_connection is not None:
-                endpoint.deployment.node.add_dependency(token_connection)
             self.members.append(endpoint)
 
         # ------------------------------------------------------------ router

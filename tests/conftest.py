@@ -1,0 +1,80 @@
+"""Shared fixtures: every stack the tests read is synthesized once, in one jsii process.
+
+`stacks` holds the shipped dev and prod stacks plus variants built from dev with
+one setting changed (existing network, Terraform Cloud backend, no gated model),
+all synthesized by a single `App.synth()` for the whole session.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC_DIR = ROOT.parent / "shared" / "data" / "azure-ml-rest-spec"
+ENV_DIR = ROOT / "environments"
+
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-landing-zone/providers/Microsoft.Network"
+EXISTING_NETWORK = {
+    "mode": "existing",
+    "apps_subnet_id": f"{SUB}/virtualNetworks/vnet-hub/subnets/snet-apps",
+    "private_endpoints_subnet_id": f"{SUB}/virtualNetworks/vnet-hub/subnets/snet-pe",
+    "private_dns_zone_ids": {
+        "api_azureml_ms": f"{SUB}/privateDnsZones/privatelink.api.azureml.ms",
+        "notebooks_azure_net": f"{SUB}/privateDnsZones/privatelink.notebooks.azure.net",
+        "vaultcore_azure_net": f"{SUB}/privateDnsZones/privatelink.vaultcore.azure.net",
+    },
+}
+
+
+def raw_environment(name: str) -> dict:
+    return yaml.safe_load((ENV_DIR / f"{name}.yaml").read_text())
+
+
+def _variants() -> dict[str, dict]:
+    dev = raw_environment("dev")
+    existing = copy.deepcopy(dev)
+    existing["network"] = EXISTING_NETWORK
+    cloud = copy.deepcopy(dev)
+    cloud["backend"] = {"type": "cloud", "organization": "contoso", "workspace": "ai-council-dev"}
+    ungated = copy.deepcopy(dev)
+    for member in ungated["members"]:
+        member["model"].pop("hf_token_required", None)
+    return {"lz": existing, "tfc": cloud, "open": ungated}
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory) -> Path:
+    from council.config import load_environment, parse_environment
+    from council.synth import build_app
+
+    outdir = tmp_path_factory.mktemp("cdktf.out")
+    environments = [(name, ENV_DIR / f"{name}.yaml", load_environment(ENV_DIR / f"{name}.yaml")) for name in ("dev", "prod")]
+    for name, data in _variants().items():
+        environments.append((name, Path(f"{name}.yaml"), parse_environment(data, f"{name}.yaml")))
+    build_app(environments, outdir=str(outdir)).synth()
+    return outdir
+
+
+@pytest.fixture(scope="session")
+def stacks(synth_dir) -> dict[str, dict]:
+    return {p.name: json.loads((p / "cdk.tf.json").read_text()) for p in (synth_dir / "stacks").iterdir()}
+
+
+@pytest.fixture(scope="session")
+def raw_stacks(synth_dir) -> dict[str, str]:
+    return {p.name: (p / "cdk.tf.json").read_text() for p in (synth_dir / "stacks").iterdir()}
+
+
+@pytest.fixture(scope="session")
+def environments() -> dict:
+    from council.config import load_environment
+
+    return {name: load_environment(ENV_DIR / f"{name}.yaml") for name in ("dev", "prod")}

@@ -1,0 +1,271 @@
+"""What a reviewer checks in the synthesized dev and prod stacks: every resource the
+council needs is there, with its security settings, and wired to the others."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tf import by_path, key_of, members_of, ref, refs_in, resources
+
+SHIPPED = ("dev", "prod")
+ROLES = {"pacer", "builder", "maven", "guardian", "artisan"}
+# Retired 2025-09-30 (NCv3, V100) and earlier generations: never a valid target.
+RETIRED_SKU = re.compile(r"^Standard_(NC\d+s_v3|NC\d+r?s_v2|NC\d+r?|ND\d+r?s(_v2)?|NV\d+s?(_v2)?)$")
+GPU_SKU = re.compile(r"^Standard_(NC\d+as_T4_v3|NV\d+ads_A10_v5|NC\d+ads_A100_v4|NC\d+ads_H100_v5|ND\d+\w*)$")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_five_private_key_auth_endpoints(stacks, name):
+    endpoints = members_of(stacks[name], "azapi_resource", "endpoint")
+    assert set(endpoints) == ROLES
+    for role, ep in endpoints.items():
+        assert ep["type"].startswith("Microsoft.MachineLearningServices/workspaces/onlineEndpoints@")
+        assert ep["body"]["properties"]["authMode"] == "Key", role
+        assert ep["body"]["properties"]["publicNetworkAccess"] == "Disabled", role
+        assert "traffic" not in ep["body"]["properties"], "traffic must wait for the deployment"
+        assert "properties.scoringUri" in ep["response_export_values"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_five_managed_deployments_on_current_gpu_skus(stacks, name):
+    deployments = members_of(stacks[name], "azapi_resource", "deployment")
+    assert set(deployments) == ROLES
+    for role, dep in deployments.items():
+        props = dep["body"]["properties"]
+        sku = props["instanceType"]
+        assert GPU_SKU.match(sku) and not RETIRED_SKU.match(sku), f"{role}: {sku}"
+        assert props["endpointComputeType"] == "Managed"
+        assert props["scaleSettings"] == {"scaleType": "Default"}
+        assert dep["body"]["sku"]["capacity"] >= 1
+        assert "egressPublicNetworkAccess" not in props, "legacy setting: isolation is the managed network's job"
+        # Multi-minute model loads: the liveness probe must not kill a loading server.
+        assert _seconds(props["livenessProbe"]["initialDelay"]) >= 300
+        ready = props["readinessProbe"]
+        assert _seconds(ready["initialDelay"]) + _seconds(ready["period"]) * ready["failureThreshold"] >= 600
+        assert _seconds(props["requestSettings"]["requestTimeout"]) <= 180
+        assert ("model" in props) != ("environmentId" in props), "exactly one model source"
+        assert dep["lifecycle"]["ignore_changes"] == ["body.sku.capacity"], "autoscale owns capacity"
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r"PT(?:(\d+)M)?(?:(\d+)S)?", duration)
+    assert match, duration
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_traffic_goes_to_the_deployment_after_it_exists(stacks, name):
+    stack = stacks[name]
+    endpoints = members_of(stack, "azapi_resource", "endpoint")
+    deployments = members_of(stack, "azapi_resource", "deployment")
+    traffic = members_of(stack, "azapi_update_resource", "traffic")
+    assert set(traffic) == ROLES
+    for role, patch in traffic.items():
+        ep_key = key_of(stack, "azapi_resource", endpoints[role])
+        dep_key = key_of(stack, "azapi_resource", deployments[role])
+        assert patch["resource_id"] == ref("azapi_resource", ep_key, "id")
+        assert patch["body"] == {"properties": {"traffic": {deployments[role]["name"]: 100}}}
+        assert f"azapi_resource.{dep_key}" in patch["depends_on"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_autoscale_targets_each_deployment_with_min_one(stacks, name):
+    stack = stacks[name]
+    deployments = members_of(stack, "azapi_resource", "deployment")
+    autoscale = members_of(stack, "azurerm_monitor_autoscale_setting", "autoscale")
+    assert set(autoscale) == ROLES
+    for role, setting in autoscale.items():
+        dep_id = ref("azapi_resource", key_of(stack, "azapi_resource", deployments[role]), "id")
+        assert setting["target_resource_id"] == dep_id
+        (profile,) = setting["profile"]
+        cap = profile["capacity"]
+        assert 1 <= cap["minimum"] <= cap["default"] <= cap["maximum"]
+        assert cap["default"] == deployments[role]["body"]["sku"]["capacity"]
+        directions = {r["scale_action"]["direction"] for r in profile["rule"]}
+        assert directions == {"Increase", "Decrease"}
+        for rule in profile["rule"]:
+            assert rule["metric_trigger"]["metric_resource_id"] == dep_id
+            assert rule["metric_trigger"]["metric_namespace"] == "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
+            # Scale-out takes 12-18 minutes: a cooldown under that stacks actions.
+            assert _seconds(rule["scale_action"]["cooldown"]) >= 15 * 60
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_key_vaults_are_private_rbac_and_purge_protected(stacks, name):
+    vaults = resources(stacks[name], "azurerm_key_vault")
+    assert len(vaults) == 2  # the council's bundle and the workspace's own vault
+    for vault in vaults.values():
+        assert vault["rbac_authorization_enabled"] is True
+        assert vault["purge_protection_enabled"] is True
+        assert vault["public_network_access_enabled"] is False
+        assert vault["network_acls"]["default_action"] == "Deny"
+        assert vault["soft_delete_retention_days"] >= 7
+    endpoints = resources(stacks[name], "azurerm_private_endpoint").values()
+    vault_pes = [pe for pe in endpoints if pe["private_service_connection"]["subresource_names"] == ["vault"]]
+    assert {refs_in(pe["private_service_connection"]["private_connection_resource_id"]).pop() for pe in vault_pes} == {
+        f"azurerm_key_vault.{k}" for k in vaults
+    }
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
+    stack = stacks[name]
+    _, vault = by_path(stack, "azurerm_key_vault", "/secrets/vault")
+    vault_key = key_of(stack, "azurerm_key_vault", vault)
+    secrets = {
+        v["name"]: v
+        for v in resources(stack, "azapi_resource").values()
+        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@")
+    }
+    expected = {f"{r}-api-key" for r in ROLES} | {f"{r}-api-base" for r in ROLES} | {"litellm-master-key", "router-config"}
+    assert set(secrets) == expected
+    for secret in secrets.values():
+        assert secret["parent_id"] == ref("azurerm_key_vault", vault_key, "id")
+    # Keys come from each endpoint's listKeys action, exported only as sensitive output.
+    actions = members_of(stack, "azapi_resource_action", "keys")
+    endpoints = members_of(stack, "azapi_resource", "endpoint")
+    for role in ROLES:
+        action = actions[role]
+        assert action["action"] == "listKeys" and action["method"] == "POST"
+        assert action["resource_id"] == ref("azapi_resource", key_of(stack, "azapi_resource", endpoints[role]), "id")
+        assert "response_export_values" not in action
+        key = key_of(stack, "azapi_resource_action", action)
+        assert secrets[f"{role}-api-key"]["body"]["properties"]["value"] == ref("azapi_resource_action", key, "sensitive_output.primaryKey")
+        ep_key = key_of(stack, "azapi_resource", endpoints[role])
+        assert f"azapi_resource.{ep_key}.output.properties.scoringUri" in secrets[f"{role}-api-base"]["body"]["properties"]["value"]
+    master = secrets["litellm-master-key"]["body"]["properties"]["value"]
+    assert re.fullmatch(r"sk-\$\{random_password\.[\w-]+\.result\}", master)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_router_app_is_internal_and_reads_secrets_through_its_identity(stacks, name):
+    stack = stacks[name]
+    ((app_key, app),) = resources(stack, "azurerm_container_app").items()
+    ((identity_key, _),) = resources(stack, "azurerm_user_assigned_identity").items()
+    identity_id = ref("azurerm_user_assigned_identity", identity_key, "id")
+    assert app["ingress"]["external_enabled"] is False
+    assert app["ingress"]["target_port"] == 4000
+    assert app["ingress"]["traffic_weight"] == [{"latest_revision": True, "percentage": 100}]
+    assert app["identity"] == {"type": "UserAssigned", "identity_ids": [identity_id]}
+    assert len(app["secret"]) >= 6
+    secret_uris = {
+        v["name"]: ref("azapi_resource", k, "output.properties.secretUri")
+        for k, v in resources(stack, "azapi_resource").items()
+        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@")
+    }
+    for secret in app["secret"]:
+        assert "value" not in secret, f"{secret['name']} is a literal, not a Key Vault reference"
+        assert secret["identity"] == identity_id
+        assert secret["key_vault_secret_id"] == secret_uris[secret["name"]]
+    # The grant exists before the app first resolves its Key Vault references.
+    grants = [
+        (k, g) for k, g in resources(stack, "azurerm_role_assignment").items()
+        if g["principal_id"] == ref("azurerm_user_assigned_identity", identity_key, "principal_id")
+    ]
+    assert len(grants) == 1
+    grant_key, grant = grants[0]
+    assert grant["role_definition_name"] == "Key Vault Secrets User"
+    assert f"azurerm_role_assignment.{grant_key}" in app["depends_on"]
+    _, vault = by_path(stack, "azurerm_key_vault", "/secrets/vault")
+    assert grant["scope"] == ref("azurerm_key_vault", key_of(stack, "azurerm_key_vault", vault), "id")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_router_container_runs_pinned_litellm_with_yaml_config_and_health_probes(stacks, name):
+    ((_, app),) = resources(stacks[name], "azurerm_container_app").items()
+    template = app["template"]
+    (container,) = template["container"]
+    image, tag = container["image"].rsplit(":", 1)
+    assert image == "ghcr.io/berriai/litellm"
+    assert re.fullmatch(r"main-v\d+\.\d+\.\d+", tag), tag
+    args = container["args"]
+    config_path = args[args.index("--config") + 1]
+    assert config_path.endswith((".yaml", ".yml")), "LiteLLM reads any other path as a JSON string"
+    (mount,) = container["volume_mounts"]
+    assert mount["path"] == config_path and mount["sub_path"] == "router-config"
+    (volume,) = template["volume"]
+    assert volume == {"name": mount["name"], "storage_type": "Secret"}
+    assert container["liveness_probe"][0]["path"] == "/health/liveliness"
+    assert container["readiness_probe"][0]["path"] == "/health/readiness"
+    assert all(p["port"] == 4000 for p in container["liveness_probe"] + container["readiness_probe"])
+    (rule,) = template["http_scale_rule"]
+    assert isinstance(rule["concurrent_requests"], str)
+    assert 0 <= template["min_replicas"] <= template["max_replicas"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_container_apps_environment_is_vnet_integrated_and_internal(stacks, name):
+    stack = stacks[name]
+    ((_, env),) = resources(stack, "azurerm_container_app_environment").items()
+    assert env["internal_load_balancer_enabled"] is True
+    assert env["public_network_access"] == "Disabled"
+    (subnet_key,) = [k for k, s in resources(stack, "azurerm_subnet").items() if s["name"] == "snet-apps"]
+    assert env["infrastructure_subnet_id"] == ref("azurerm_subnet", subnet_key, "id")
+    assert refs_in(env["log_analytics_workspace_id"]) == {f"azurerm_log_analytics_workspace.{k}" for k in resources(stack, "azurerm_log_analytics_workspace")}
+    subnet = resources(stack, "azurerm_subnet")[subnet_key]
+    (delegation,) = subnet["delegation"]
+    assert delegation["service_delegation"]["name"] == "Microsoft.App/environments"
+    prefix = int(subnet["address_prefixes"][0].split("/")[1])
+    assert prefix <= 27, "workload-profiles environments need at least a /27"
+    # The internal environment's domain resolves through a private zone with a wildcard record.
+    zones = [z for z in resources(stack, "azurerm_private_dns_zone").values() if "default_domain" in z["name"]]
+    assert len(zones) == 1
+    (record,) = resources(stack, "azurerm_private_dns_a_record").values()
+    assert record["name"] == "*" and "static_ip_address" in record["records"][0]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_ml_workspace_is_private_with_managed_network(stacks, name):
+    stack = stacks[name]
+    ((ws_key, ws),) = resources(stack, "azurerm_machine_learning_workspace").items()
+    assert ws["public_network_access_enabled"] is False
+    assert ws["managed_network"]["isolation_mode"] == "AllowOnlyApprovedOutbound"
+    assert "egress" not in str(ws)
+    pes = [pe for pe in resources(stack, "azurerm_private_endpoint").values() if pe["private_service_connection"]["subresource_names"] == ["amlworkspace"]]
+    assert len(pes) == 1
+    assert pes[0]["private_service_connection"]["private_connection_resource_id"] == ref("azurerm_machine_learning_workspace", ws_key, "id")
+    zone_names = {z["name"] for z in resources(stack, "azurerm_private_dns_zone").values()}
+    assert {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.vaultcore.azure.net"} <= zone_names
+    zones = resources(stack, "azurerm_private_dns_zone")
+    expected_zones = {
+        ref("azurerm_private_dns_zone", k, "id")
+        for k, z in zones.items()
+        if z["name"] in ("privatelink.api.azureml.ms", "privatelink.notebooks.azure.net")
+    }
+    assert set(pes[0]["private_dns_zone_group"]["private_dns_zone_ids"]) == expected_zones
+    assert len(expected_zones) == 2
+    ((_, storage),) = resources(stack, "azurerm_storage_account").items()
+    assert storage["public_network_access_enabled"] is False
+    assert storage["allow_nested_items_to_be_public"] is False
+    assert storage["min_tls_version"] == "TLS1_2"
+    # Every member endpoint lives in this workspace.
+    for ep in members_of(stack, "azapi_resource", "endpoint").values():
+        assert ep["parent_id"] == ref("azurerm_machine_learning_workspace", ws_key, "id")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_stack_outputs(stacks, name):
+    outputs = stacks[name]["output"]
+    assert "router_internal_url" in outputs and "key_vault_uri" in outputs
+    for role in ROLES:
+        assert f"{role}_endpoint_name" in outputs and f"{role}_scoring_uri" in outputs
+        assert "output.properties.scoringUri" in outputs[f"{role}_scoring_uri"]["value"]
+
+
+def test_dev_and_prod_differ_as_configured(stacks, environments):
+    for name in SHIPPED:
+        autoscale = members_of(stacks[name], "azurerm_monitor_autoscale_setting", "autoscale")
+        for member in environments[name].members:
+            cap = autoscale[member.role]["profile"][0]["capacity"]
+            assert (cap["minimum"], cap["default"], cap["maximum"]) == (member.instances.min, member.instances.default, member.instances.max)
+    dev_max = sum(m.instances.max for m in environments["dev"].members)
+    prod_max = sum(m.instances.max for m in environments["prod"].members)
+    assert dev_max < prod_max, "dev must be the smaller council"
+    (dev_app,) = resources(stacks["dev"], "azurerm_container_app").values()
+    (prod_app,) = resources(stacks["prod"], "azurerm_container_app").values()
+    assert dev_app["template"]["max_replicas"] < prod_app["template"]["max_replicas"]
+    dev_names = {v["name"] for v in members_of(stacks["dev"], "azapi_resource", "endpoint").values()}
+    prod_names = {v["name"] for v in members_of(stacks["prod"], "azapi_resource", "endpoint").values()}
+    assert not dev_names & prod_names, "two environments must never claim the same endpoint name"
