@@ -1,0 +1,57 @@
+"""`council` command line: look at an environment without deploying it.
+
+    council render-router-config ENV   print the LiteLLM config the router will load
+    council validate [ENV ...]         check environment files; exit 2 on any problem
+
+ENV is an environment name (`dev` -> environments/dev.yaml) or a path to a file.
+User mistakes print one line each (`error: file: field: problem`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from council.environments import ENVIRONMENTS_DIR, discover, load_all, resolve
+from council.errors import CouncilError, report
+
+
+def _render(args: argparse.Namespace) -> int:
+    from council.config import load_environment
+    from council.naming import Names
+    from council.router_config import render_router_config, router_members
+
+    path = resolve(args.env)
+    env = load_environment(path)
+    names = Names(prefix=env.name_prefix, stack=path.stem, suffix=env.name_suffix)
+    sys.stdout.write(render_router_config(env, router_members(env, names.online_deployment)))
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    paths = [resolve(spec) for spec in args.envs] if args.envs else discover(Path.cwd(), None)
+    for name, path, _ in load_all(paths):
+        print(f"ok: {path} ({name})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="council", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render-router-config", help="print the rendered LiteLLM config for ENV")
+    render.add_argument("env", metavar="ENV", help=f"environment name ({ENVIRONMENTS_DIR}/<name>.yaml) or path")
+    render.set_defaults(run=_render)
+    validate = commands.add_parser("validate", help="check environment files (all of environments/ by default)")
+    validate.add_argument("envs", metavar="ENV", nargs="*")
+    validate.set_defaults(run=_validate)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except CouncilError as error:
+        return report(error, sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
