@@ -7,7 +7,7 @@ environment name, so `cdktf deploy dev` deploys `environments/dev.yaml`.
 
 from __future__ import annotations
 
-from cdktf import CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf import LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
@@ -21,6 +21,7 @@ from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
 from council.azapi import AzapiProvider, AzapiResource
+from council.backends import TerraformCloudBlock
 from council.cloud import AZURE_PUBLIC
 from council.config import CatalogModel, CreateNetwork, Environment, TerraformCloudBackend
 from council.member_endpoint import (
@@ -239,11 +240,8 @@ class CouncilStack(TerraformStack):
 
     def _backend(self, id: str, env: Environment) -> None:
         if isinstance(env.backend, TerraformCloudBackend):
-            CloudBackend(
-                self,
-                hostname=env.backend.hostname,
-                organization=env.backend.organization,
-                workspaces=NamedCloudWorkspace(env.backend.workspace),
+            TerraformCloudBlock(
+                self, hostname=env.backend.hostname, organization=env.backend.organization, workspace=env.backend.workspace
             )
         else:
             LocalBackend(self, path=f"terraform.{id}.tfstate")
