@@ -103,6 +103,16 @@ class ProbeTimings:
     readiness_failure_threshold: int = 90
     liveness_failure_threshold: int = 30
 
+    def body(self, initial_delay_seconds: int, failure_threshold: int) -> dict:
+        """A ProbeSettings body (ISO-8601 durations) for the REST API."""
+        return {
+            "initialDelay": _duration(initial_delay_seconds),
+            "period": _duration(self.period_seconds),
+            "timeout": _duration(self.timeout_seconds),
+            "failureThreshold": failure_threshold,
+            "successThreshold": 1,
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class CouncilMemberEndpointProps:
@@ -175,20 +185,12 @@ class CouncilMemberEndpoint(Construct):
                 "requestTimeout": _duration(props.request_timeout_seconds),
                 "maxConcurrentRequestsPerInstance": props.max_concurrent_requests_per_instance,
             },
-            "livenessProbe": {
-                "initialDelay": _duration(props.probes.liveness_initial_delay_seconds),
-                "period": _duration(props.probes.period_seconds),
-                "timeout": _duration(props.probes.timeout_seconds),
-                "failureThreshold": props.probes.liveness_failure_threshold,
-                "successThreshold": 1,
-            },
-            "readinessProbe": {
-                "initialDelay": _duration(props.probes.readiness_initial_delay_seconds),
-                "period": _duration(props.probes.period_seconds),
-                "timeout": _duration(props.probes.timeout_seconds),
-                "failureThreshold": props.probes.readiness_failure_threshold,
-                "successThreshold": 1,
-            },
+            "livenessProbe": props.probes.body(
+                props.probes.liveness_initial_delay_seconds, props.probes.liveness_failure_threshold
+            ),
+            "readinessProbe": props.probes.body(
+                props.probes.readiness_initial_delay_seconds, props.probes.readiness_failure_threshold
+            ),
         }
         self.environment_version: AzapiResource | None = None
         if isinstance(props.model, CatalogSource):

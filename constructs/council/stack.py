@@ -185,18 +185,11 @@ class CouncilStack(TerraformStack):
                     instances=InstanceCounts(
                         minimum=member.instances.min, default=member.instances.default, maximum=member.instances.max
                     ),
-                    autoscale=AutoscaleRules(
-                        metric=member.autoscale.metric,
-                        scale_out_above=member.autoscale.scale_out_above,
-                        scale_in_below=member.autoscale.scale_in_below,
-                        window_minutes=member.autoscale.window_minutes,
-                        scale_out_cooldown_minutes=member.autoscale.scale_out_cooldown_minutes,
-                        scale_in_cooldown_minutes=member.autoscale.scale_in_cooldown_minutes,
-                    ),
+                    autoscale=AutoscaleRules(**member.autoscale.model_dump()),
                     request_timeout_seconds=member.request_timeout_seconds,
                     max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
                     tags=tags,
-                    deployment_depends_on=(token_connection,) if source_needs_token(source) and token_connection else (),
+                    deployment_depends_on=(token_connection,) if token_connection and source_needs_token(source) else (),
                 ),
             )
             self.members.append(endpoint)
