@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from council.errors import CouncilError
+from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 
 ROLE_PATTERN = r"^[a-z][a-z0-9]{1,11}$"
 
@@ -226,6 +227,9 @@ class Member(_Model):
     autoscale: Autoscale = Autoscale()
     request_timeout_seconds: int = Field(default=90, ge=1, le=180)
     max_concurrent_requests_per_instance: int = Field(default=8, ge=1, le=1000)
+    # Optional router-side limits for this member (requests / tokens per minute).
+    rpm: int | None = Field(default=None, ge=1)
+    tpm: int | None = Field(default=None, ge=1)
 
 
 # --------------------------------------------------------------------------- router
@@ -235,7 +239,8 @@ class Fallback(_Model):
 
 
 class Router(_Model):
-    image: str = "ghcr.io/berriai/litellm:main-v1.108.5"
+    image: str = DEFAULT_ROUTER_IMAGE
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "ERROR"  # production default: quiet
     min_replicas: int = Field(default=1, ge=0, le=300)
     max_replicas: int = Field(default=3, ge=1, le=300)
     cpu: float = Field(default=1.0, gt=0)
@@ -247,6 +252,14 @@ class Router(_Model):
     cooldown_seconds: int = Field(default=60, ge=0)
     fallbacks: tuple[Fallback, ...] = ()
     external_ingress: bool = False
+
+    @field_validator("image")
+    @classmethod
+    def _pinned(cls, value: str) -> str:
+        problem = check_router_image(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _replicas(self) -> "Router":

@@ -49,27 +49,11 @@ from constructs import Construct
 from council.errors import PropsError
 from council.naming import check
 from council.router_config import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
+from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 from council.secret_bundle import SecretBundle
 
 LITELLM_PORT = 4000
-# Known-malicious PyPI/image releases (BerriAI/litellm #24518).
-KNOWN_BAD_LITELLM_VERSIONS = ("1.82.7", "1.82.8")
-FLOATING_TAGS = ("latest", "main-latest", "main-stable", "stable", "main")
-
-
-def check_router_image(image: str) -> str | None:
-    """Why `image` may not be used as the router image, or None when it is fine."""
-    if "@sha256:" in image:
-        return None
-    if ":" not in image.rsplit("/", 1)[-1]:
-        return f"image {image!r} has no tag; pin a version such as ghcr.io/berriai/litellm:main-v1.108.5"
-    tag = image.rsplit(":", 1)[1]
-    if tag in FLOATING_TAGS:
-        return f"image tag {tag!r} floats; pin a version such as main-v1.108.5 or a digest"
-    version = re.search(r"(\d+\.\d+\.\d+)", tag)
-    if version and version.group(1) in KNOWN_BAD_LITELLM_VERSIONS:
-        return f"LiteLLM {version.group(1)} is a known-malicious release; pin another version"
-    return None
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +70,8 @@ class RouterAppProps:
     config_yaml: str
     # Environment variable -> name of a bundle secret (besides the master key, which RouterApp creates).
     secret_env: Mapping[str, str]
-    image: str = "ghcr.io/berriai/litellm:main-v1.108.5"
+    image: str = DEFAULT_ROUTER_IMAGE
+    log_level: str = "ERROR"
     min_replicas: int = 1
     max_replicas: int = 3
     cpu: float = 1.0
@@ -197,6 +182,7 @@ class RouterApp(Construct):
                             *(ContainerAppTemplateContainerEnv(name=var, secret_name=secret) for var, secret in sorted(secret_env.items())),
                             # A config change must roll a new revision: secrets alone do not.
                             ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_HASH", value=config_hash),
+                            ContainerAppTemplateContainerEnv(name="LITELLM_LOG", value=props.log_level),
                             # Use the bundled price map; do not fetch one from the internet at start.
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOCAL_MODEL_COST_MAP", value="True"),
                         ],
@@ -228,6 +214,8 @@ class RouterApp(Construct):
             raise PropsError(path, "image", props.image, f"a pinned image ({problem})")
         if props.min_replicas < 0 or props.max_replicas < 1 or props.min_replicas > props.max_replicas:
             raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), "0 <= min_replicas <= max_replicas, max_replicas >= 1")
+        if props.log_level not in LOG_LEVELS:
+            raise PropsError(path, "log_level", props.log_level, f"one of {LOG_LEVELS}")
         for var in props.secret_env:
             if not re.match(r"^[A-Z_][A-Z0-9_]*$", var):
                 raise PropsError(path, "secret_env", var, "UPPER_SNAKE_CASE environment variable names")

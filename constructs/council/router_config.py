@@ -24,6 +24,7 @@ MASTER_KEY_SECRET = "litellm-master-key"
 CONFIG_SECRET = "router-config"
 
 
+
 @dataclass(frozen=True)
 class RouterMember:
     role: str
@@ -32,6 +33,8 @@ class RouterMember:
     upstream_model: str
     deployment: str
     timeout: int
+    rpm: int | None = None
+    tpm: int | None = None
 
     @property
     def api_base_env(self) -> str:
@@ -66,6 +69,8 @@ def router_members(env: Environment, deployment_name) -> list[RouterMember]:
                 upstream_model=upstream,
                 deployment=deployment_name(m.role),
                 timeout=m.request_timeout_seconds,
+                rpm=m.rpm,
+                tpm=m.tpm,
             )
         )
     return members

@@ -213,6 +213,7 @@ class CouncilStack(TerraformStack):
                 config_yaml=self.router_config,
                 secret_env=member_secret_environment(members),
                 image=env.router.image,
+                log_level=env.router.log_level,
                 min_replicas=env.router.min_replicas,
                 max_replicas=env.router.max_replicas,
                 cpu=env.router.cpu,

@@ -1,0 +1,116 @@
+"""A local stand-in for an Azure ML managed online deployment serving an OpenAI-style API.
+
+Faithful to the documented contract the router relies on: only
+`POST /v1/chat/completions`, only with `Authorization: Bearer <that endpoint's key>`,
+OpenAI-format JSON in and out. Anything else gets the status Azure ML returns
+(404 for other paths, 401 for a missing or wrong key). Each fake can be told to
+fail with 500 or to hang past the caller's timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class SeenRequest:
+    method: str
+    path: str
+    authorization: str | None
+    deployment: str | None
+    body: dict | None
+
+
+@dataclass
+class FakeDeployment:
+    name: str
+    key: str
+    answer: str
+    mode: str = "ok"  # ok | fail | hang
+    hang_seconds: float = 30.0
+    seen: list[SeenRequest] = field(default_factory=list)
+    server: ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "FakeDeployment":
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def handle_one_request(self):
+                try:
+                    super().handle_one_request()
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
+
+            def _reply(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the caller gave up (timed out) before the answer came
+
+            def _record(self, body: dict | None) -> None:
+                fake.seen.append(
+                    SeenRequest(
+                        self.command, self.path, self.headers.get("Authorization"), self.headers.get("azureml-model-deployment"), body
+                    )
+                )
+
+            def do_GET(self):
+                self._record(None)
+                self._reply(404, {"error": "not found"})
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                try:
+                    body = json.loads(raw or b"{}")
+                except json.JSONDecodeError:
+                    body = None
+                self._record(body)
+                if self.path.split("?")[0] != "/v1/chat/completions":
+                    return self._reply(404, {"error": f"no route {self.path}"})
+                if self.headers.get("Authorization") != f"Bearer {fake.key}":
+                    return self._reply(401, {"error": "invalid or missing endpoint key"})
+                if fake.mode == "fail":
+                    return self._reply(500, {"error": "upstream failure (injected)"})
+                if fake.mode == "hang":
+                    time.sleep(fake.hang_seconds)
+                self._reply(
+                    200,
+                    {
+                        "id": f"chatcmpl-{fake.name}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": (body or {}).get("model", fake.name),
+                        "choices": [
+                            {"index": 0, "message": {"role": "assistant", "content": fake.answer}, "finish_reason": "stop"}
+                        ],
+                        "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
+                    },
+                )
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()

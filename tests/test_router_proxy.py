@@ -1,0 +1,214 @@
+"""The rendered dev router config, loaded by the real LiteLLM proxy, routes every role
+and alias to the right Azure ML-style upstream with that member's key -- and falls
+back when a member fails. One proxy for the whole module; fakes stand in for Azure."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from conftest import ENV_DIR
+from fake_aml import FakeDeployment
+
+LITELLM = shutil.which("litellm", path=str(Path(sys.executable).parent)) or shutil.which("litellm")
+pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
+SHORT_TIMEOUT_ROLE = "guardian"  # its timeout is shortened so the hang case takes seconds, not 90
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _dev_for_proxy():
+    from council.config import load_environment
+
+    env = load_environment(ENV_DIR / "dev.yaml")
+    members = tuple(
+        m.model_copy(update={"request_timeout_seconds": 3}) if m.role == SHORT_TIMEOUT_ROLE else m for m in env.members
+    )
+    return env.model_copy(update={"members": members})
+
+
+def _render(env) -> str:
+    from council.naming import Names
+    from council.router_config import render_router_config, router_members
+
+    names = Names(prefix=env.name_prefix, stack="dev", suffix=env.name_suffix)
+    return render_router_config(env, router_members(env, names.online_deployment))
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory):
+    assert LITELLM, "litellm[proxy] must be installed (test extra)"
+    env = _dev_for_proxy()
+    workdir = tmp_path_factory.mktemp("router")
+    config = workdir / "router-config.yaml"
+    config.write_text(_render(env))
+    fakes = {
+        m.role: FakeDeployment(name=m.role, key=secrets.token_urlsafe(32), answer=f"answer from {m.role}").start()
+        for m in env.members
+    }
+    master_key = "sk-" + secrets.token_hex(24)
+    proc_env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MASTER_KEY": master_key,
+        "LITELLM_LOG": "ERROR",
+        "NO_PROXY": "127.0.0.1,localhost",
+    }
+    for role, fake in fakes.items():
+        proc_env[f"{role.upper()}_API_BASE"] = fake.base_url
+        proc_env[f"{role.upper()}_API_KEY"] = fake.key
+    port = _free_port()
+    log = (workdir / "litellm.log").open("w")
+    proc = subprocess.Popen(
+        [LITELLM, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
+        env=proc_env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"litellm exited with {proc.returncode}: {(workdir / 'litellm.log').read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail("litellm did not become live within 180 s")
+        time.sleep(0.5)
+    client = httpx.Client(base_url=base, timeout=60, trust_env=False)
+    yield {"client": client, "fakes": fakes, "master_key": master_key, "env": env, "config": config}
+    client.close()
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    for fake in fakes.values():
+        fake.stop()
+
+
+def _chat(council, model: str, key: str | None = "master"):
+    headers = {} if key is None else {"Authorization": f"Bearer {council['master_key'] if key == 'master' else key}"}
+    return council["client"].post(
+        "/v1/chat/completions", headers=headers, json={"model": model, "messages": [{"role": "user", "content": "hello"}]}
+    )
+
+
+def test_liveliness_needs_no_key(council):
+    assert council["client"].get("/health/liveliness").status_code == 200
+
+
+def test_every_role_and_alias_reaches_its_member_with_its_key(council):
+    for member in council["env"].members:
+        fake = council["fakes"][member.role]
+        for model in (member.role, member.alias):
+            before = len(fake.seen)
+            response = _chat(council, model)
+            assert response.status_code == 200, response.text
+            assert response.json()["choices"][0]["message"]["content"] == f"answer from {member.role}"
+            seen = fake.seen[before:]
+            assert len(seen) == 1, f"{model}: {len(seen)} upstream calls"
+            assert seen[0].method == "POST" and seen[0].path == "/v1/chat/completions"
+            assert seen[0].authorization == f"Bearer {fake.key}"
+            assert seen[0].deployment == f"{member.role}-v1"
+    # No member ever saw another member's traffic or a wrong key.
+    for role, fake in council["fakes"].items():
+        assert all(s.authorization == f"Bearer {fake.key}" for s in fake.seen)
+
+
+def test_missing_or_wrong_key_is_refused_before_any_upstream(council):
+    counts = {role: len(f.seen) for role, f in council["fakes"].items()}
+    missing = _chat(council, "pacer", key=None)
+    assert missing.status_code == 401 and missing.json()["error"]["type"] == "auth_error"
+    # A key that is not the master key: without a database LiteLLM cannot look it up
+    # as a virtual key and answers 400 "No connected db" -- refused all the same.
+    for wrong in ("sk-" + secrets.token_hex(24), council["fakes"]["pacer"].key):
+        response = _chat(council, "pacer", key=wrong)
+        assert response.status_code in (400, 401), response.text
+        assert response.json()["error"]["type"] in ("auth_error", "no_db_connection")
+    assert {role: len(f.seen) for role, f in council["fakes"].items()} == counts
+
+
+def test_failing_builder_is_answered_by_its_fallback(council):
+    builder, artisan = council["fakes"]["builder"], council["fakes"]["artisan"]
+    builder.mode = "fail"
+    try:
+        before = len(artisan.seen)
+        response = _chat(council, "builder")
+        assert response.status_code == 200, response.text
+        assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
+        assert len(artisan.seen) > before
+        assert any(s.path == "/v1/chat/completions" for s in builder.seen)
+    finally:
+        builder.mode = "ok"
+
+
+def test_hanging_member_times_out_into_its_fallback(council):
+    guardian = council["fakes"][SHORT_TIMEOUT_ROLE]
+    guardian.mode, guardian.hang_seconds = "hang", 20
+    try:
+        started = time.monotonic()
+        response = _chat(council, SHORT_TIMEOUT_ROLE)
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200, response.text
+        assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
+        assert elapsed < 19, "the member's timeout, not the hang, ended the first attempt"
+    finally:
+        guardian.mode = "ok"
+
+
+def _validate(config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [LITELLM, "--config", str(config), "--validate_config"],
+        env={**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}, capture_output=True, text=True, timeout=180,
+    )
+
+
+def test_validate_config_reports_every_member(tmp_path):
+    from council.cli import main as council_main
+
+    config = tmp_path / "dev.yaml"
+    with config.open("w") as handle:
+        old, sys.stdout = sys.stdout, handle
+        try:
+            assert council_main(["render-router-config", str(ENV_DIR / "dev.yaml")]) == 0
+        finally:
+            sys.stdout = old
+    result = _validate(config)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    output = result.stdout + result.stderr
+    assert "config OK (10 models)" in output
+    for model in yaml.safe_load(config.read_text())["model_list"]:
+        assert model["model_name"] in output
+
+
+def test_hostile_description_renders_and_loads_with_the_same_members(tmp_path):
+    hostile = 'Says "hi": {x}, #not-a-comment\n  - model_name: injected\n\'quoted\' & <b> ${HOME} os.environ/EVIL'
+    env = _dev_for_proxy()
+    members = tuple(m.model_copy(update={"description": hostile}) for m in env.members)
+    text = _render(env.model_copy(update={"members": members}))
+    parsed = yaml.safe_load(text)
+    assert [m["model_name"] for m in parsed["model_list"]] == [
+        name for m in env.members for name in (m.role, m.alias)
+    ]
+    assert all(m["model_info"]["description"] == hostile for m in parsed["model_list"])
+    config = tmp_path / "hostile.yaml"
+    config.write_text(text)
+    result = _validate(config)
+    assert result.returncode == 0 and "config OK (10 models)" in result.stdout + result.stderr
