@@ -18,9 +18,9 @@ def main() -> int:
     try:
         environments = load_all(discover(root, os.environ.get("COUNCIL_ENVIRONMENTS")))
         # Imported only now: loading the cdktf/azurerm runtime takes seconds.
-        from council.synth import build_app
+        from council.synth import build_app, synth
 
-        build_app(environments).synth()
+        synth(build_app(environments), environments)
     except CouncilError as error:
         return report(error, sys.stderr)
     return 0

@@ -76,11 +76,6 @@ class CreateNetwork(_Model):
                 raise ValueError(f"{name} {net} is not inside address_space {vnet}")
         if apps.overlaps(pe):
             raise ValueError(f"apps_subnet {apps} overlaps private_endpoints_subnet {pe}")
-        if apps.prefixlen > 27:
-            raise ValueError(
-                f"apps_subnet {apps} is smaller than /27, the minimum for a workload-profiles "
-                "Container Apps environment; use a /27 or larger"
-            )
         return self
 
 
@@ -252,6 +247,9 @@ class Router(_Model):
     cooldown_seconds: int = Field(default=60, ge=0)
     fallbacks: tuple[Fallback, ...] = ()
     external_ingress: bool = False
+    # workload-profiles: apps subnet >= /27 delegated to Microsoft.App/environments;
+    # consumption-only: >= /23, not delegated.
+    environment_type: Literal["workload-profiles", "consumption-only"] = "workload-profiles"
 
     @field_validator("image")
     @classmethod
@@ -283,6 +281,9 @@ class Environment(_Model):
     network: Network
     members: tuple[Member, ...] = Field(min_length=1)
     router: Router = Router()
+    # Regional vCPU quota per VM family (e.g. StandardNCADSA100v4Family: 96), when known;
+    # validation checks the members' max scale against it.
+    quota: dict[str, int] = {}
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":

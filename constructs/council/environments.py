@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from council.checks import raise_if_problems
 from council.config import Environment, load_environment
 from council.errors import CouncilError
 
@@ -33,11 +34,13 @@ def discover(base: Path, selected: str | None) -> list[Path]:
 
 
 def load_all(paths: list[Path]) -> list[tuple[str, Path, Environment]]:
-    """Load every file; raise one CouncilError listing every file's problem (one line each)."""
+    """Load and check every file; raise one CouncilError listing every problem of every file (one line each)."""
     loaded, problems = [], []
     for path in paths:
         try:
-            loaded.append((stack_name(path), path, load_environment(path)))
+            env = load_environment(path)
+            raise_if_problems(env, stack_name(path), str(path))
+            loaded.append((stack_name(path), path, env))
         except CouncilError as error:
             problems.append(error.line())
     if problems:

@@ -12,9 +12,13 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
 from cdktf_cdktf_provider_azurerm.subnet import Subnet, SubnetDelegation, SubnetDelegationServiceDelegation
+from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association import (
+    SubnetNetworkSecurityGroupAssociation,
+)
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
 from constructs import Construct
 
@@ -33,6 +37,9 @@ class NewNetworkProps:
     address_space: str
     apps_subnet_cidr: str
     private_endpoints_subnet_cidr: str
+    # Workload-profiles Container Apps environments need the apps subnet delegated;
+    # consumption-only ones need it undelegated.
+    delegate_apps_subnet: bool = True
     cloud: CloudProfile = AZURE_PUBLIC
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -91,7 +98,6 @@ class CouncilNetwork(Construct):
             resource_group_name=props.resource_group_name,
             virtual_network_name=vnet.name,
             address_prefixes=[props.apps_subnet_cidr],
-            # Workload-profiles environments need the subnet delegated to them.
             delegation=[
                 SubnetDelegation(
                     name="container-apps",
@@ -100,7 +106,9 @@ class CouncilNetwork(Construct):
                         actions=["Microsoft.Network/virtualNetworks/subnets/join/action"],
                     ),
                 )
-            ],
+            ]
+            if props.delegate_apps_subnet
+            else None,
         )
         endpoints = Subnet(
             self,
@@ -111,6 +119,20 @@ class CouncilNetwork(Construct):
             address_prefixes=[props.private_endpoints_subnet_cidr],
             private_endpoint_network_policies="Enabled",
         )
+        # Every subnet gets an NSG: Azure's default rules (VNet in, deny internet in) plus
+        # whatever a landing zone team adds later, in one visible place.
+        for purpose, subnet in (("apps", apps), ("private-endpoints", endpoints)):
+            nsg = NetworkSecurityGroup(
+                self,
+                f"{purpose}-nsg",
+                name=f"nsg-{purpose}-{props.vnet_name}",
+                resource_group_name=props.resource_group_name,
+                location=props.location,
+                tags=dict(props.tags),
+            )
+            SubnetNetworkSecurityGroupAssociation(
+                self, f"{purpose}-nsg-association", subnet_id=subnet.id, network_security_group_id=nsg.id
+            )
         self.vnet_id = vnet.id
         self.apps_subnet_id = apps.id
         self.private_endpoints_subnet_id = endpoints.id

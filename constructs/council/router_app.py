@@ -78,6 +78,8 @@ class RouterAppProps:
     memory: str = "2Gi"
     concurrent_requests: int = 50
     external_ingress: bool = False
+    # True: a workload-profiles environment (Consumption profile); False: consumption-only.
+    workload_profiles: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -101,7 +103,9 @@ class RouterApp(Construct):
             public_network_access="Disabled",
             log_analytics_workspace_id=props.log_analytics_workspace_id,
             logs_destination="log-analytics",
-            workload_profile=[ContainerAppEnvironmentWorkloadProfile(name="Consumption", workload_profile_type="Consumption")],
+            workload_profile=[ContainerAppEnvironmentWorkloadProfile(name="Consumption", workload_profile_type="Consumption")]
+            if props.workload_profiles
+            else None,
             tags=tags,
         )
         # The internal environment's domain resolves only through a private zone.
@@ -150,7 +154,7 @@ class RouterApp(Construct):
             resource_group_name=props.resource_group_name,
             container_app_environment_id=self.environment.id,
             revision_mode="Single",
-            workload_profile_name="Consumption",
+            workload_profile_name="Consumption" if props.workload_profiles else None,
             identity=ContainerAppIdentity(type="UserAssigned", identity_ids=[self.identity.id]),
             secret=[
                 ContainerAppSecret(name=name, key_vault_secret_id=bundle.secret_id(name), identity=self.identity.id)

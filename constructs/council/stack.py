@@ -7,7 +7,7 @@ environment name, so `cdktf deploy dev` deploys `environments/dev.yaml`.
 
 from __future__ import annotations
 
-from cdktf import LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
@@ -20,6 +20,7 @@ from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_random.provider import RandomProvider
 from constructs import Construct
 
+from council.aspects import SecurityAspect
 from council.azapi import AzapiProvider, AzapiResource
 from council.backends import TerraformCloudBlock
 from council.cloud import AZURE_PUBLIC
@@ -63,6 +64,8 @@ class CouncilStack(TerraformStack):
         tags = {"workload": "ai-council", "environment": id, **env.tags}
         location = env.location
         self._backend(id, env)
+        # Security invariants hold for the whole tree, whatever it is composed of.
+        Aspects.of(self).add(SecurityAspect(allow_external_ingress=env.router.external_ingress))
 
         AzurermProvider(
             self,
@@ -92,6 +95,7 @@ class CouncilStack(TerraformStack):
                 address_space=env.network.address_space,
                 apps_subnet_cidr=env.network.apps_subnet,
                 private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
+                delegate_apps_subnet=env.router.environment_type == "workload-profiles",
                 cloud=AZURE_PUBLIC,
                 tags=tags,
             )
@@ -220,6 +224,7 @@ class CouncilStack(TerraformStack):
                 memory=env.router.memory,
                 concurrent_requests=env.router.concurrent_requests,
                 external_ingress=env.router.external_ingress,
+                workload_profiles=env.router.environment_type == "workload-profiles",
                 tags=tags,
             ),
         )

@@ -21,7 +21,13 @@ from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
 from cdktf_cdktf_provider_azurerm.machine_learning_workspace_network_outbound_rule_fqdn import (
     MachineLearningWorkspaceNetworkOutboundRuleFqdn,
 )
-from cdktf_cdktf_provider_azurerm.storage_account import StorageAccount
+from cdktf_cdktf_provider_azurerm.storage_account import (
+    StorageAccount,
+    StorageAccountBlobProperties,
+    StorageAccountBlobPropertiesContainerDeleteRetentionPolicy,
+    StorageAccountBlobPropertiesDeleteRetentionPolicy,
+    StorageAccountSasPolicy,
+)
 from constructs import Construct
 
 from council.errors import PropsError
@@ -50,6 +56,8 @@ class CouncilWorkspaceProps:
     # FQDNs the managed network may reach (AllowOnlyApprovedOutbound only), e.g. the
     # container registry and Hugging Face hosts that container-served members pull from.
     outbound_fqdns: tuple[str, ...] = ()
+    # Geo-redundant by default: the workspace's artifacts survive a regional outage.
+    storage_replication: str = "GRS"
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -74,12 +82,22 @@ class CouncilWorkspace(Construct):
             resource_group_name=props.resource_group_name,
             location=props.location,
             account_tier="Standard",
-            account_replication_type="ZRS",
+            account_replication_type=props.storage_replication,
             min_tls_version="TLS1_2",
             https_traffic_only_enabled=True,
             allow_nested_items_to_be_public=False,
             public_network_access_enabled=False,
             infrastructure_encryption_enabled=True,
+            # Azure ML's system datastores authenticate with the account key; azurerm 4.55
+            # cannot switch the workspace to identity-based datastore access.
+            shared_access_key_enabled=True,
+            # Deleted blobs and containers stay recoverable for 14 days.
+            blob_properties=StorageAccountBlobProperties(
+                delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(days=14),
+                container_delete_retention_policy=StorageAccountBlobPropertiesContainerDeleteRetentionPolicy(days=14),
+            ),
+            # Any SAS issued on the account expires within a day.
+            sas_policy=StorageAccountSasPolicy(expiration_period="01.00:00:00", expiration_action="Log"),
             tags=tags,
         )
         self.app_insights = ApplicationInsights(

@@ -1,0 +1,115 @@
+"""The catalog: GPU SKUs, models and regions as data files (catalog/*.yaml), read once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
+BYTES_PER_PARAM = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1, "int4": 0.5}
+
+
+@dataclass(frozen=True)
+class GpuSku:
+    name: str
+    gpu: str
+    gpus: int
+    gpu_memory_gb: float  # per GPU
+    vcpus: int
+    family: str
+    upgrade_reserve: bool  # Azure ML keeps 20% extra quota for upgrades
+    hourly_usd: float
+    retired: str | None = None
+
+    @property
+    def total_gpu_memory_gb(self) -> float:
+        return self.gpus * self.gpu_memory_gb
+
+    def quota_vcpus(self, instances: int) -> float:
+        return instances * self.vcpus * (1.2 if self.upgrade_reserve else 1.0)
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    key: str
+    params_b: float
+    dtype: str
+    context: int
+    layers: int
+    kv_heads: int
+    head_dim: int
+    catalog_asset: str | None  # "<registry>/<name>"
+    catalog_status: str  # available | archived | absent
+    catalog_retired: str | None
+    allowed_skus: tuple[str, ...] | None  # None: the catalog does not restrict
+    hf_id: str | None
+    hf_gated: bool
+
+    @property
+    def weights_gb(self) -> float:
+        return self.params_b * BYTES_PER_PARAM[self.dtype]
+
+    def kv_cache_gb(self, tokens: int) -> float:
+        """Keys and values for `tokens` tokens of one sequence, in the model's dtype."""
+        per_token = 2 * self.layers * self.kv_heads * self.head_dim * BYTES_PER_PARAM[self.dtype]
+        return per_token * tokens / 1e9
+
+
+@dataclass(frozen=True)
+class Catalog:
+    skus: dict[str, GpuSku]
+    models: dict[str, ModelFacts]
+    regions: frozenset[str]
+    as_of: str
+    price_region: str
+
+    def model_for_asset(self, asset_id: str) -> ModelFacts | None:
+        """`azureml://registries/<reg>/models/<name>/versions/<n>` -> the model, if known."""
+        parts = asset_id.split("/")
+        try:
+            asset = f"{parts[parts.index('registries') + 1]}/{parts[parts.index('models') + 1]}"
+        except (ValueError, IndexError):
+            return None
+        return next((m for m in self.models.values() if m.catalog_asset == asset), None)
+
+    def model_for_hf(self, hf_id: str) -> ModelFacts | None:
+        return next((m for m in self.models.values() if m.hf_id == hf_id), None)
+
+
+def _read(name: str) -> dict:
+    return yaml.safe_load((CATALOG_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    sku_data, model_data, region_data = _read("gpu_skus.yaml"), _read("models.yaml"), _read("regions.yaml")
+    skus = {name: GpuSku(name=name, **facts) for name, facts in sku_data["skus"].items()}
+    models = {}
+    for key, facts in model_data["models"].items():
+        catalog = facts.get("catalog") or {"status": "absent"}
+        hf = facts.get("huggingface") or {}
+        models[key] = ModelFacts(
+            key=key,
+            params_b=facts["params_b"],
+            dtype=facts["dtype"],
+            context=facts["context"],
+            layers=facts["layers"],
+            kv_heads=facts["kv_heads"],
+            head_dim=facts["head_dim"],
+            catalog_asset=catalog.get("asset"),
+            catalog_status=catalog["status"],
+            catalog_retired=catalog.get("retired"),
+            allowed_skus=tuple(catalog["allowed_skus"]) if "allowed_skus" in catalog else None,
+            hf_id=hf.get("id"),
+            hf_gated=bool(hf.get("gated")),
+        )
+    return Catalog(
+        skus=skus,
+        models=models,
+        regions=frozenset(region_data["regions"]),
+        as_of=str(sku_data["as_of"]),
+        price_region=sku_data["price_region"],
+    )

@@ -1,0 +1,185 @@
+"""Guardrails: every plan Azure would reject (or accept and then fail) is refused here.
+
+`check_environment` runs after an environment file parsed cleanly and returns every
+problem (not only the first) as `<field>: <what is wrong; how to fix>`. main.py
+(synth) and `council validate` both run it, so a plan that fails here never synthesizes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from dataclasses import dataclass
+
+from council.catalog import Catalog, ModelFacts, load_catalog
+from council.config import CatalogModel, ContainerModel, CreateNetwork, Environment, Member
+from council.errors import CouncilError
+from council.naming import Names
+
+# Share of GPU memory a plan may use: the rest is headroom for activations,
+# CUDA context and the serving framework's own buffers.
+GPU_MEMORY_HEADROOM = 0.90
+# Fixed overhead on top of weights and KV cache (CUDA context, activations), GB.
+GPU_RUNTIME_OVERHEAD_GB = 1.5
+# Container Apps environment subnet minimums.
+APPS_SUBNET_MAX_PREFIX = {"workload-profiles": 27, "consumption-only": 23}
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    message: str
+
+    def line(self, source: str) -> str:
+        return f"{source}: {self.field}: {self.message}"
+
+
+def check_environment(env: Environment, stack: str, catalog: Catalog | None = None) -> list[Problem]:
+    catalog = catalog or load_catalog()
+    problems: list[Problem] = []
+    problems += _check_region(env, catalog)
+    problems += _check_names(env, stack)
+    problems += _check_network(env)
+    for index, member in enumerate(env.members):
+        problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
+    problems += _check_quota(env, catalog)
+    return problems
+
+
+def raise_if_problems(env: Environment, stack: str, source: str) -> None:
+    problems = check_environment(env, stack)
+    if problems:
+        raise CouncilError(None, None, "\n".join(p.line(source) for p in problems))
+
+
+# --------------------------------------------------------------------------- region
+def _check_region(env: Environment, catalog: Catalog) -> list[Problem]:
+    if env.location in catalog.regions:
+        return []
+    return [Problem("location", f"{env.location!r} is not an Azure region name; use one such as eastus2 or swedencentral "
+                                "(`az account list-locations --query [].name`)")]
+
+
+# --------------------------------------------------------------------------- names
+def _check_names(env: Environment, stack: str) -> list[Problem]:
+    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    computations = [
+        ("name_prefix", names.resource_group),
+        ("name_prefix", names.ml_workspace),
+        ("name_prefix", lambda: names.key_vault("c")),
+        ("name_prefix", names.storage_account),
+        ("name_prefix", names.container_app),
+        ("name_prefix", names.container_app_environment),
+    ]
+    for index, member in enumerate(env.members):
+        computations.append((f"members[{index}] ({member.role}).role", lambda role=member.role: names.online_endpoint(role)))
+        computations.append((f"members[{index}] ({member.role}).role", lambda role=member.role: names.online_deployment(role)))
+    problems = []
+    for field, compute in computations:
+        try:
+            compute()
+        except CouncilError as error:
+            problems.append(Problem(field, error.problem))
+    return problems
+
+
+# --------------------------------------------------------------------------- network
+def _check_network(env: Environment) -> list[Problem]:
+    if not isinstance(env.network, CreateNetwork):
+        return []
+    kind = env.router.environment_type
+    apps = ipaddress.ip_network(env.network.apps_subnet)
+    limit = APPS_SUBNET_MAX_PREFIX[kind]
+    if apps.prefixlen > limit:
+        return [Problem("network.apps_subnet", f"{apps} is smaller than /{limit}, the minimum for a {kind} Container Apps "
+                                               f"environment (router.environment_type); use a /{limit} or larger")]
+    return []
+
+
+# --------------------------------------------------------------------------- members
+def _model_facts(member: Member, catalog: Catalog) -> ModelFacts | None:
+    if isinstance(member.model, CatalogModel):
+        return catalog.model_for_asset(member.model.asset_id)
+    return catalog.model_for_hf(member.model.hf_model_id)
+
+
+def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]:
+    problems = []
+    sku = catalog.skus.get(member.sku)
+    if sku is None:
+        known = ", ".join(s for s, f in catalog.skus.items() if not f.retired)
+        problems.append(Problem(f"{where}.sku", f"{member.sku!r} is not a GPU SKU managed online endpoints offer; use one of {known}"))
+    elif sku.retired:
+        problems.append(Problem(f"{where}.sku", f"{member.sku} ({sku.gpu}) was retired on {sku.retired}; "
+                                               "choose a current SKU such as Standard_NC24ads_A100_v4 or Standard_NV36ads_A10_v5"))
+    model = _model_facts(member, catalog)
+    if model is None:
+        ident = member.model.asset_id if isinstance(member.model, CatalogModel) else member.model.hf_model_id
+        problems.append(Problem(f"{where}.model", f"{ident!r} is not in constructs/council/catalog/models.yaml, so its GPU fit "
+                                                  "cannot be checked; add its parameters, dtype, layers, KV heads and head size there"))
+        return problems
+
+    if isinstance(member.model, CatalogModel):
+        if model.catalog_status != "available":
+            when = f" (inference retired {model.catalog_retired})" if model.catalog_retired else ""
+            fix = f"serve {model.hf_id} with `source: container`" if model.hf_id else "choose another model"
+            problems.append(Problem(f"{where}.model.asset_id", f"{model.key} is {model.catalog_status} in the Azure ML catalog{when}; {fix}"))
+        elif model.allowed_skus is not None and member.sku not in model.allowed_skus and sku is not None:
+            allowed = [s for s in model.allowed_skus if not (catalog.skus.get(s) and catalog.skus[s].retired)]
+            problems.append(Problem(f"{where}.sku", f"the catalog does not allow {model.catalog_asset} on {member.sku}; "
+                                                   f"use one of {', '.join(allowed) or 'no current SKU'} or serve it with `source: container`"))
+        tokens = model.context
+    else:
+        tokens = member.model.max_model_len
+        if tokens > model.context:
+            problems.append(Problem(f"{where}.model.max_model_len", f"{tokens} exceeds {model.hf_id}'s context of {model.context} tokens; "
+                                                                   f"set it to {model.context} or less"))
+        if model.hf_gated and not member.model.hf_token_required:
+            problems.append(Problem(f"{where}.model.hf_token_required", f"{model.hf_id} is gated on Hugging Face and cannot be "
+                                                                       "downloaded without a token; set hf_token_required: true"))
+
+    if sku is not None and not sku.retired:  # a retired SKU is already refused: one fault, one message
+        needed = model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
+        usable = sku.total_gpu_memory_gb * GPU_MEMORY_HEADROOM
+        if needed > usable:
+            problems.append(Problem(
+                f"{where}.sku",
+                f"{model.key} needs ~{needed:.1f} GB of GPU memory ({model.weights_gb:.1f} GB {model.dtype} weights + "
+                f"{model.kv_cache_gb(tokens):.1f} GB KV cache for {tokens} tokens + {GPU_RUNTIME_OVERHEAD_GB} GB runtime) but "
+                f"{member.sku} offers {usable:.1f} GB usable ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb:g} GB at "
+                f"{GPU_MEMORY_HEADROOM:.0%}); choose a larger GPU" + ("" if isinstance(member.model, CatalogModel) else " or lower max_model_len"),
+            ))
+    return problems
+
+
+def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
+    """GPU memory a member needs (weights + KV cache + runtime), or None if its model is unknown."""
+    catalog = catalog or load_catalog()
+    model = _model_facts(member, catalog)
+    if model is None:
+        return None
+    tokens = model.context if isinstance(member.model, CatalogModel) else member.model.max_model_len
+    return model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
+
+
+# --------------------------------------------------------------------------- quota
+def quota_needed(env: Environment, catalog: Catalog | None = None) -> dict[str, int]:
+    """vCPUs per VM family at every member's max scale, with the 20% upgrade reserve where it applies."""
+    catalog = catalog or load_catalog()
+    needed: dict[str, float] = {}
+    for member in env.members:
+        sku = catalog.skus.get(member.sku)
+        if sku is not None:
+            needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(member.instances.max)
+    return {family: math.ceil(vcpus) for family, vcpus in needed.items()}
+
+
+def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
+    problems = []
+    for family, needed in quota_needed(env, catalog).items():
+        declared = env.quota.get(family)
+        if declared is not None and declared < needed:
+            problems.append(Problem(f"quota.{family}", f"declared quota is {declared} vCPUs but the members need {needed} at max scale "
+                                                       "(including Azure ML's 20% upgrade reserve where it applies); request more "
+                                                       "quota or lower instances.max"))
+    return problems
