@@ -59,12 +59,21 @@ class ModelFacts:
 
 
 @dataclass(frozen=True)
+class ContainerAppsPrices:
+    vcpu_second_usd: float
+    gib_second_usd: float
+    as_of: str
+    source: str
+
+
+@dataclass(frozen=True)
 class Catalog:
     skus: dict[str, GpuSku]
     models: dict[str, ModelFacts]
     regions: frozenset[str]
     as_of: str
     price_region: str
+    container_apps: ContainerAppsPrices
 
     def model_for_asset(self, asset_id: str) -> ModelFacts | None:
         """`azureml://registries/<reg>/models/<name>/versions/<n>` -> the model, if known."""
@@ -112,4 +121,5 @@ def load_catalog() -> Catalog:
         regions=frozenset(region_data["regions"]),
         as_of=str(sku_data["as_of"]),
         price_region=sku_data["price_region"],
+        container_apps=ContainerAppsPrices(**{k: (str(v) if k == "as_of" else v) for k, v in _read("container_apps.yaml").items()}),
     )

@@ -43,6 +43,8 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     for index, member in enumerate(env.members):
         problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
     problems += _check_quota(env, catalog)
+    if not problems:  # cost needs a valid plan (known SKUs) to mean anything
+        problems += _check_budget(env, stack, catalog)
     return problems
 
 
@@ -183,3 +185,15 @@ def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
                                                        "(including Azure ML's 20% upgrade reserve where it applies); request more "
                                                        "quota or lower instances.max"))
     return problems
+
+
+# --------------------------------------------------------------------------- budget
+def _check_budget(env: Environment, stack: str, catalog: Catalog) -> list[Problem]:
+    from council.cost import minimum_monthly_cost  # cost builds on these checks' helpers
+
+    floor = minimum_monthly_cost(env, stack, catalog)
+    if env.budget.amount_usd < floor:
+        return [Problem("budget.amount_usd", f"{env.budget.amount_usd:,.2f} USD is below the council's minimum monthly cost of "
+                                             f"{floor:,.2f} USD (every member at min instances, router at min replicas); the budget "
+                                             "would alert every month: raise it or shrink the council")]
+    return []

@@ -2,6 +2,8 @@
 
     council render-router-config ENV   print the LiteLLM config the router will load
     council validate [ENV ...]         check environment files; exit 2 on any problem
+    council describe ENV [--format json]   members, GPU headroom, cost, quota
+    council diagram ENV --output FILE  architecture picture (.svg, .png, .mmd)
 
 ENV is an environment name (`dev` -> environments/dev.yaml) or a path to a file.
 User mistakes print one line each (`error: file: field: problem`), never a traceback.
@@ -37,6 +39,31 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe(args: argparse.Namespace) -> int:
+    import json
+
+    from council.config import load_environment
+    from council.cost import describe, format_table
+
+    path = resolve(args.env)
+    env = load_environment(path)
+    data = describe(env, path.stem)
+    sys.stdout.write(json.dumps(data, indent=2) + "\n" if args.format == "json" else format_table(data))
+    return 0
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from council.config import load_environment
+    from council.diagram import render_diagram
+
+    path = resolve(args.env)
+    render_diagram(load_environment(path), path.stem, Path(args.output))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="council", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -46,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check environment files (all of environments/ by default)")
     validate.add_argument("envs", metavar="ENV", nargs="*")
     validate.set_defaults(run=_validate)
+    describe = commands.add_parser("describe", help="members, GPU headroom, cost and quota of ENV")
+    describe.add_argument("env", metavar="ENV")
+    describe.add_argument("--format", choices=("table", "json"), default="table")
+    describe.set_defaults(run=_describe)
+    diagram = commands.add_parser("diagram", help="draw ENV's architecture (.svg, .png or Mermaid .mmd)")
+    diagram.add_argument("env", metavar="ENV")
+    diagram.add_argument("--output", required=True, help="file to write: .svg, .png or .mmd")
+    diagram.set_defaults(run=_diagram)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Union
 
@@ -268,6 +269,50 @@ class Router(_Model):
         return self
 
 
+# --------------------------------------------------------------------------- money and alerts
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Budget(_Model):
+    """A monthly Azure cost budget on the council's resource group, with e-mail alerts."""
+
+    amount_usd: float = Field(gt=0)
+    # Azure budgets start on the first day of a month.
+    start_date: date
+    # Percentages of the amount that notify the contacts: actual spend...
+    actual_thresholds_percent: tuple[int, ...] = (50, 80, 100)
+    # ...and forecast spend (Azure's month-end forecast).
+    forecast_thresholds_percent: tuple[int, ...] = (100,)
+
+    @field_validator("start_date")
+    @classmethod
+    def _first_of_month(cls, value: date) -> date:
+        if value.day != 1:
+            raise ValueError(f"{value} is not the first day of a month; Azure budgets start on the 1st (e.g. {value.replace(day=1)})")
+        return value
+
+    @model_validator(mode="after")
+    def _notifications(self) -> "Budget":
+        count = len(self.actual_thresholds_percent) + len(self.forecast_thresholds_percent)
+        if not 1 <= count <= 5:
+            raise ValueError(f"{count} notification thresholds; Azure budgets take 1 to 5")
+        for value in (*self.actual_thresholds_percent, *self.forecast_thresholds_percent):
+            if not 0 < value <= 1000:
+                raise ValueError(f"threshold {value}% is outside 1-1000")
+        return self
+
+
+class Alerts(_Model):
+    """Azure Monitor alert thresholds (defaults suit a 7-8B model on one GPU)."""
+
+    latency_p99_ms: int = Field(default=30000, ge=100)
+    server_errors_per_minute: float = Field(default=1, gt=0)
+    # Alert when a deployment's instance count stays at its max for this window.
+    pinned_at_max_window: Literal["PT30M", "PT1H", "PT6H", "PT12H"] = "PT1H"
+    router_restarts_per_15_minutes: int = Field(default=3, ge=1)
+    router_server_errors_per_5_minutes: int = Field(default=10, ge=1)
+
+
 # --------------------------------------------------------------------------- environment
 class Environment(_Model):
     location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
@@ -284,6 +329,10 @@ class Environment(_Model):
     # Regional vCPU quota per VM family (e.g. StandardNCADSA100v4Family: 96), when known;
     # validation checks the members' max scale against it.
     quota: dict[str, int] = {}
+    # Who hears about budgets and alerts.
+    contacts: tuple[Annotated[str, Field(pattern=EMAIL)], ...] = Field(min_length=1)
+    budget: Budget
+    alerts: Alerts = Alerts()
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":

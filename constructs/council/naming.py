@@ -101,5 +101,9 @@ class Names:
     def private_endpoint(self, target: str) -> str:
         return check("generic", f"pe-{target}-{self._base}")
 
+    def monitoring(self) -> str:
+        """Base of budget, action group and alert names."""
+        return check("generic", self._base)
+
     def secret(self, name: str) -> str:
         return check("container_app_secret", name, field=f"secret {name}")

@@ -33,6 +33,7 @@ from council.member_endpoint import (
     CouncilMemberEndpointProps,
     InstanceCounts,
 )
+from council.monitoring import AlertThresholds, CouncilMonitoring, CouncilMonitoringProps, MonitoredMember
 from council.naming import Names
 from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
 from council.router_app import RouterApp, RouterAppProps
@@ -229,6 +230,34 @@ class CouncilStack(TerraformStack):
             ),
         )
         self.router = router
+
+        # ------------------------------------------------------------ money and alerts
+        CouncilMonitoring(
+            self,
+            "monitoring",
+            props=CouncilMonitoringProps(
+                name=names.monitoring(),
+                resource_group_name=rg,
+                resource_group_id=group.id,
+                contacts=env.contacts,
+                budget_amount_usd=env.budget.amount_usd,
+                budget_start=env.budget.start_date,
+                actual_thresholds_percent=env.budget.actual_thresholds_percent,
+                forecast_thresholds_percent=env.budget.forecast_thresholds_percent,
+                members=tuple(
+                    MonitoredMember(
+                        role=endpoint.role,
+                        endpoint_id=endpoint.endpoint_id,
+                        deployment_id=endpoint.deployment_id,
+                        max_instances=endpoint.props.instances.maximum,
+                    )
+                    for endpoint in self.members
+                ),
+                router_app_id=router.app.id,
+                thresholds=AlertThresholds(**env.alerts.model_dump()),
+                tags=tags,
+            ),
+        )
 
         # ------------------------------------------------------------ outputs
         TerraformOutput(self, "router_internal_url", value=router.internal_url, description="LiteLLM router URL (inside the VNet only)")

@@ -1,0 +1,185 @@
+"""`council describe`: the council's shape, GPU headroom, cost and quota, before deploying.
+
+Everything is computed from the environment and the catalog (prices with their
+as-of date); nothing calls Azure. Totals are the sums of the rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from council.catalog import Catalog, load_catalog
+from council.checks import gpu_need_gb, quota_needed
+from council.config import CatalogModel, Environment
+from council.naming import Names
+
+HOURS_PER_MONTH = 730
+SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+NOT_COUNTED = (
+    "storage (workspace storage account, Key Vault operations)",
+    "network egress and private endpoints (about 7-8 USD per endpoint per month)",
+    "logs and metrics (Log Analytics ingestion, Application Insights)",
+    "the managed network's Azure Firewall that FQDN outbound rules provision",
+    "taxes, reservations, savings plans and enterprise discounts",
+)
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    role: str
+    model: str
+    source: str
+    endpoint: str
+    sku: str
+    gpu: str
+    gpu_memory_needed_gb: float | None
+    gpu_memory_available_gb: float | None
+    instances_min: int
+    instances_default: int
+    instances_max: int
+    hourly_usd: float | None
+    monthly_min_usd: float
+    monthly_max_usd: float
+
+
+@dataclass(frozen=True)
+class RouterRow:
+    name: str
+    cpu: float
+    memory_gib: float
+    replicas_min: int
+    replicas_max: int
+    hourly_usd_per_replica: float
+    monthly_min_usd: float
+    monthly_max_usd: float
+
+
+@dataclass(frozen=True)
+class QuotaRow:
+    family: str
+    vcpus_needed_at_max: int
+    declared: int | None
+    upgrade_reserve: bool
+
+
+def _round(value: float) -> float:
+    return round(value, 2)
+
+
+def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> dict:
+    catalog = catalog or load_catalog()
+    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    members = []
+    for member in env.members:
+        sku = catalog.skus.get(member.sku)
+        hourly = sku.hourly_usd if sku else None
+        needed = gpu_need_gb(member, catalog)
+        source = "catalog" if isinstance(member.model, CatalogModel) else "container (Hugging Face)"
+        members.append(
+            MemberRow(
+                role=member.role,
+                model=member.display_name,
+                source=source,
+                endpoint=names.online_endpoint(member.role),
+                sku=member.sku,
+                gpu=f"{sku.gpus}x {sku.gpu}" if sku else "unknown",
+                gpu_memory_needed_gb=None if needed is None else round(needed, 1),
+                gpu_memory_available_gb=sku.total_gpu_memory_gb if sku else None,
+                instances_min=member.instances.min,
+                instances_default=member.instances.default,
+                instances_max=member.instances.max,
+                hourly_usd=hourly,
+                monthly_min_usd=_round((hourly or 0) * HOURS_PER_MONTH * member.instances.min),
+                monthly_max_usd=_round((hourly or 0) * HOURS_PER_MONTH * member.instances.max),
+            )
+        )
+    prices = catalog.container_apps
+    memory_gib = float(env.router.memory.removesuffix("Gi"))
+    per_second = env.router.cpu * prices.vcpu_second_usd + memory_gib * prices.gib_second_usd
+    router = RouterRow(
+        name=names.container_app(),
+        cpu=env.router.cpu,
+        memory_gib=memory_gib,
+        replicas_min=env.router.min_replicas,
+        replicas_max=env.router.max_replicas,
+        hourly_usd_per_replica=round(per_second * 3600, 4),
+        monthly_min_usd=_round(per_second * SECONDS_PER_MONTH * env.router.min_replicas),
+        monthly_max_usd=_round(per_second * SECONDS_PER_MONTH * env.router.max_replicas),
+    )
+    quota = [
+        QuotaRow(
+            family=family,
+            vcpus_needed_at_max=needed,
+            declared=env.quota.get(family),
+            upgrade_reserve=any(s.upgrade_reserve for s in catalog.skus.values() if s.family == family),
+        )
+        for family, needed in sorted(quota_needed(env, catalog).items())
+    ]
+    totals = {
+        "monthly_min_usd": _round(sum(m.monthly_min_usd for m in members) + router.monthly_min_usd),
+        "monthly_max_usd": _round(sum(m.monthly_max_usd for m in members) + router.monthly_max_usd),
+        "hourly_min_usd": _round(sum((m.hourly_usd or 0) * m.instances_min for m in members) + router.hourly_usd_per_replica * router.replicas_min),
+    }
+    return {
+        "environment": stack,
+        "location": env.location,
+        "members": [asdict(m) for m in members],
+        "router": asdict(router),
+        "totals": totals,
+        "budget_usd": env.budget.amount_usd,
+        "quota": [asdict(q) for q in quota],
+        "prices": {
+            "as_of": catalog.as_of,
+            "region": catalog.price_region,
+            "container_apps_as_of": prices.as_of,
+            "hours_per_month": HOURS_PER_MONTH,
+        },
+        "not_counted": list(NOT_COUNTED),
+    }
+
+
+def minimum_monthly_cost(env: Environment, stack: str, catalog: Catalog | None = None) -> float:
+    return describe(env, stack, catalog)["totals"]["monthly_min_usd"]
+
+
+def _money(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+def format_table(data: dict) -> str:
+    header = ("role", "model", "source", "sku", "gpu", "gpu mem need/have", "inst min/def/max", "hourly", "monthly@min", "monthly@max")
+    rows = [header]
+    for m in data["members"]:
+        need = "?" if m["gpu_memory_needed_gb"] is None else f"{m['gpu_memory_needed_gb']:.1f}"
+        have = "?" if m["gpu_memory_available_gb"] is None else f"{m['gpu_memory_available_gb']:g}"
+        rows.append((
+            m["role"], m["model"], m["source"], m["sku"], m["gpu"], f"{need}/{have} GB",
+            f"{m['instances_min']}/{m['instances_default']}/{m['instances_max']}",
+            _money(m["hourly_usd"]), _money(m["monthly_min_usd"]), _money(m["monthly_max_usd"]),
+        ))
+    r = data["router"]
+    rows.append((
+        "router", "LiteLLM", "Container Apps", f"{r['cpu']:g} vCPU/{r['memory_gib']:g} GiB", "-", "-",
+        f"{r['replicas_min']}/-/{r['replicas_max']}", _money(r["hourly_usd_per_replica"]),
+        _money(r["monthly_min_usd"]), _money(r["monthly_max_usd"]),
+    ))
+    t = data["totals"]
+    rows.append(("TOTAL", "", "", "", "", "", "", _money(t["hourly_min_usd"]) + " @min", _money(t["monthly_min_usd"]), _money(t["monthly_max_usd"])))
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = [f"AI Council '{data['environment']}' in {data['location']}"]
+    for index, row in enumerate(rows):
+        lines.append("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        if index in (0, len(rows) - 2):
+            lines.append("  ".join("-" * w for w in widths))
+    lines.append(f"budget: {_money(data['budget_usd'])} per month")
+    lines.append("")
+    lines.append("quota (vCPUs per VM family at max scale; +20% upgrade reserve where marked):")
+    for q in data["quota"]:
+        declared = "not declared" if q["declared"] is None else f"declared {q['declared']}"
+        status = "" if q["declared"] is None else ("  OK" if q["declared"] >= q["vcpus_needed_at_max"] else "  SHORT")
+        lines.append(f"  {q['family']}: need {q['vcpus_needed_at_max']}{' (+20%)' if q['upgrade_reserve'] else ''}, {declared}{status}")
+    p = data["prices"]
+    lines.append("")
+    lines.append(f"prices: list pay-as-you-go, {p['region']}, as of {p['as_of']} ({p['hours_per_month']} h/month); check the Azure pricing calculator")
+    lines.append("not counted: " + "; ".join(data["not_counted"]))
+    return "\n".join(lines) + "\n"

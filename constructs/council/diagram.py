@@ -1,0 +1,273 @@
+"""Architecture diagrams of one council, drawn from its environment file alone.
+
+`architecture_mermaid(env, stack)` returns a Mermaid flowchart (for READMEs and
+pull requests); `render_diagram(env, stack, output)` writes that Mermaid text
+(`.mmd`) or draws the same picture with Azure icons through the `diagrams`
+library and Graphviz (`.svg`, `.png`).
+
+Both drawings come from one small model (`_architecture`): groups (VNet, subnets,
+the Container Apps environment, the ML workspace, DNS zones), nodes and edges,
+named with `Names` exactly as the stack names the resources. Nothing here
+synthesizes or touches Azure, and neither cdktf nor (until a picture is asked
+for) `diagrams` is imported, so drawing stays fast.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from council.cloud import AZURE_PUBLIC
+from council.config import CatalogModel, CreateNetwork, Environment
+from council.errors import CouncilError
+from council.naming import Names
+
+REQUEST_LABEL = "POST /v1/chat/completions, Bearer key"
+FORMATS = (".svg", ".png", ".mmd")
+
+
+# --------------------------------------------------------------------------- model
+@dataclass(frozen=True)
+class _Group:
+    id: str
+    label: str
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class _Node:
+    id: str
+    kind: str  # picks the icon: client, router, member, workspace, key_vault, identity, endpoint, zone
+    lines: tuple[str, ...]
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class _Edge:
+    source: str
+    target: str
+    label: str = ""
+    dashed: bool = False
+
+
+@dataclass
+class _Architecture:
+    title: str
+    groups: list[_Group] = field(default_factory=list)
+    nodes: list[_Node] = field(default_factory=list)
+    edges: list[_Edge] = field(default_factory=list)
+
+
+def _arm_name(resource_id: str, kind: str) -> str:
+    """The name after `/<kind>/` in an Azure resource id (e.g. the VNet of a subnet id)."""
+    parts = resource_id.split("/")
+    return parts[parts.index(kind) + 1]
+
+
+def _architecture(env: Environment, stack: str) -> _Architecture:
+    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    arch = _Architecture(title=f"AI Council: {stack} ({env.location})")
+    group, node, edge = arch.groups.append, arch.nodes.append, arch.edges.append
+
+    # Network: created VNet with two subnets, or the landing zone's subnets.
+    net = env.network
+    if isinstance(net, CreateNetwork):
+        group(_Group("vnet", f"VNet {names.vnet()} ({net.address_space})"))
+        group(_Group("snet_apps", f"snet-apps {net.apps_subnet}", "vnet"))
+        group(_Group("snet_pe", f"snet-private-endpoints {net.private_endpoints_subnet}", "vnet"))
+        zone_suffix = ""
+        zones = (AZURE_PUBLIC.zone_aml_api, AZURE_PUBLIC.zone_aml_notebooks, AZURE_PUBLIC.zone_key_vault)
+    else:
+        group(_Group("vnet", "Landing zone network (existing)"))
+        for gid, subnet_id in (("snet_apps", net.apps_subnet_id), ("snet_pe", net.private_endpoints_subnet_id)):
+            label = f"{_arm_name(subnet_id, 'subnets')} in {_arm_name(subnet_id, 'virtualNetworks')} (existing)"
+            group(_Group(gid, label, "vnet"))
+        zone_suffix = " (existing)"
+        ids = net.private_dns_zone_ids
+        zones = tuple(_arm_name(z, "privateDnsZones") for z in (ids.api_azureml_ms, ids.notebooks_azure_net, ids.vaultcore_azure_net))
+
+    # Router: LiteLLM on an internal Container App, running as a user-assigned identity.
+    group(_Group("cae", f"Container Apps environment {names.container_app_environment()}", "snet_apps"))
+    replicas = f"replicas {env.router.min_replicas}-{env.router.max_replicas}"
+    node(_Node("router", "router", ("LiteLLM router", names.container_app(), replicas), "cae"))
+    node(_Node("router_identity", "identity", ("User-assigned identity", names.identity("router"))))
+
+    # Private endpoints and the vaults behind them.
+    key_vault, workspace_vault = names.key_vault("c"), names.key_vault("w")
+    node(_Node("pe_kvc", "endpoint", ("Private endpoint", names.private_endpoint("kvc")), "snet_pe"))
+    node(_Node("pe_kvw", "endpoint", ("Private endpoint", names.private_endpoint("kvw")), "snet_pe"))
+    node(_Node("pe_mlw", "endpoint", ("Private endpoint", names.private_endpoint("mlw")), "snet_pe"))
+    node(_Node("kv", "key_vault", ("Key Vault", key_vault, "member API keys and base URLs")))
+    node(_Node("kv_workspace", "key_vault", ("Key Vault (workspace)", workspace_vault)))
+
+    # Private DNS zones.
+    group(_Group("dns", "Private DNS zones"))
+    for zid, zone in zip(("zone_api", "zone_notebooks", "zone_vault"), zones):
+        node(_Node(zid, "zone", (zone + zone_suffix,), "dns"))
+    cae_zone = f"*.{env.location}.azurecontainerapps.io"
+    node(_Node("zone_cae", "zone", ("Container Apps environment zone", f"{cae_zone} (default domain)"), "dns"))
+
+    # Workspace and members.
+    group(_Group("mlw", f"Azure ML workspace {names.ml_workspace()} (managed VNet: AllowOnlyApprovedOutbound)"))
+    node(_Node("workspace", "workspace", ("ML workspace", names.ml_workspace()), "mlw"))
+    client = "Client (internet)" if env.router.external_ingress else "Client (private network)"
+    node(_Node("client", "client", (client,)))
+    edge(_Edge("client", "router", REQUEST_LABEL))
+    for member in env.members:
+        if isinstance(member.model, CatalogModel):
+            name, version = member.model.asset_id.split("/models/")[1].split("/versions/")
+            model = f"catalog: {name} v{version}"
+        else:
+            model = f"Hugging Face: {member.model.hf_model_id}"
+        instances = f"instances {member.instances.min}-{member.instances.max}"
+        lines = (member.role, names.online_endpoint(member.role), member.display_name, model, member.sku, instances)
+        node(_Node(f"member_{member.role}", "member", lines, "mlw"))
+        edge(_Edge("router", f"member_{member.role}", REQUEST_LABEL))
+
+    edge(_Edge("router", "router_identity", "runs as", dashed=True))
+    edge(_Edge("router_identity", "kv", "reads secrets", dashed=True))
+    edge(_Edge("pe_kvc", "kv", dashed=True))
+    edge(_Edge("pe_kvw", "kv_workspace", dashed=True))
+    edge(_Edge("pe_mlw", "workspace", dashed=True))
+    edge(_Edge("workspace", "kv_workspace", dashed=True))
+    for zid, target in (("zone_api", "pe_mlw"), ("zone_notebooks", "pe_mlw"), ("zone_vault", "pe_kvc"), ("zone_vault", "pe_kvw"), ("zone_cae", "router")):
+        edge(_Edge(zid, target, dashed=True))
+    return arch
+
+
+# --------------------------------------------------------------------------- Mermaid
+def _mermaid_text(text: str) -> str:
+    """Text that is safe inside a quoted Mermaid label (entity codes for # " < >)."""
+    for raw, code in (("#", "#35;"), ('"', "#quot;"), ("<", "#lt;"), (">", "#gt;")):
+        text = text.replace(raw, code)
+    return text
+
+
+def _mermaid_label(lines: tuple[str, ...] | str) -> str:
+    lines = (lines,) if isinstance(lines, str) else lines
+    return '"' + "<br/>".join(_mermaid_text(line) for line in lines) + '"'
+
+
+def architecture_mermaid(env: Environment, stack: str) -> str:
+    """A Mermaid flowchart of the council `env` deploys as stack `stack`."""
+    arch = _architecture(env, stack)
+    out = ["flowchart LR", f"  %% {_mermaid_text(arch.title)}"]
+
+    def emit(parent: str | None, depth: int) -> None:
+        pad = "  " * depth
+        for node in (n for n in arch.nodes if n.group == parent):
+            out.append(f"{pad}{node.id}[{_mermaid_label(node.lines)}]")
+        for group in (g for g in arch.groups if g.parent == parent):
+            out.append(f"{pad}subgraph {group.id}[{_mermaid_label(group.label)}]")
+            emit(group.id, depth + 1)
+            out.append(f"{pad}end")
+
+    emit(None, 1)
+    for e in arch.edges:
+        arrow = "-.->" if e.dashed else "-->"
+        label = f"|{_mermaid_label(e.label)}|" if e.label else ""
+        out.append(f"  {e.source} {arrow}{label} {e.target}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- pictures
+def _icons() -> dict:
+    from diagrams.azure.aimachinelearning import MachineLearning
+    from diagrams.azure.compute import ContainerApps
+    from diagrams.azure.identity import ManagedIdentities
+    from diagrams.azure.ml import MachineLearningServiceWorkspaces
+    from diagrams.azure.network import DNSPrivateZones, PrivateEndpoint
+    from diagrams.azure.security import KeyVaults
+    from diagrams.onprem.client import Users
+
+    return {
+        "client": Users,
+        "router": ContainerApps,
+        "member": MachineLearning,
+        "workspace": MachineLearningServiceWorkspaces,
+        "key_vault": KeyVaults,
+        "identity": ManagedIdentities,
+        "endpoint": PrivateEndpoint,
+        "zone": DNSPrivateZones,
+    }
+
+
+def _dot_text(lines: tuple[str, ...] | str) -> str:
+    lines = (lines,) if isinstance(lines, str) else lines
+    return "\n".join(line.replace("\\", "\\\\") for line in lines)  # no Graphviz escapes (\N, \l ...)
+
+
+def _inline_images(svg: Path) -> None:
+    """Graphviz links icons by absolute path into site-packages: embed them so the SVG travels."""
+
+    def embed(match: re.Match) -> str:
+        icon = Path(match.group(2))
+        if not icon.is_file():
+            return match.group(0)
+        data = base64.b64encode(icon.read_bytes()).decode()
+        return f'{match.group(1)}="data:image/png;base64,{data}"'
+
+    svg.write_text(re.sub(r'(xlink:href|href)="([^"]+\.png)"', embed, svg.read_text()))
+
+
+def _draw(arch: _Architecture, target: Path, outformat: str) -> None:
+    """Draw `arch` with the `diagrams` library; Graphviz writes `target` + `.` + `outformat`."""
+    from diagrams import Cluster, Diagram, Edge
+
+    icons = _icons()
+    drawn: dict = {}
+
+    def emit(parent: str | None) -> None:
+        for node in (n for n in arch.nodes if n.group == parent):
+            drawn[node.id] = icons[node.kind](_dot_text(node.lines))
+        for group in (g for g in arch.groups if g.parent == parent):
+            with Cluster(_dot_text(group.label)):
+                emit(group.id)
+
+    graph_attr = {"fontsize": "20", "pad": "1.5", "nodesep": "0.6", "ranksep": "1.2"}
+    with Diagram(arch.title, filename=str(target), outformat=outformat, show=False, direction="LR",
+                 curvestyle="curved", graph_attr=graph_attr):
+        emit(None)
+        for e in arch.edges:
+            style = {"style": "dashed", "color": "#7B8794"} if e.dashed else {}
+            drawn[e.source] >> Edge(label=_dot_text(e.label), **style) >> drawn[e.target]
+
+
+def render_diagram(env: Environment, stack: str, output: Path) -> None:
+    """Write the council's architecture to `output`: `.mmd` (Mermaid), `.svg` or `.png` (Graphviz)."""
+    output = Path(output)
+    suffix = output.suffix.lower()
+    if suffix not in FORMATS:
+        raise CouncilError(str(output), None, f"unsupported diagram format {output.suffix or '(none)'}; use .svg, .png or .mmd")
+    if suffix == ".mmd":
+        output.write_text(architecture_mermaid(env, stack))
+        return
+    if importlib.util.find_spec("diagrams") is None:
+        raise CouncilError(str(output), None, "the `diagrams` package is not installed; `pip install diagrams==0.25.1` or write a .mmd diagram")
+    if shutil.which("dot") is None:
+        raise CouncilError(
+            str(output), None, "Graphviz `dot` was not found; install Graphviz (e.g. `apt-get install graphviz`) or write a .mmd diagram"
+        )
+    from graphviz import ExecutableNotFound
+
+    arch = _architecture(env, stack)
+    # diagrams writes the dot source to `filename` and deletes it afterwards: work in a scratch
+    # directory so a file next to `output` named like its stem is never overwritten or removed.
+    with tempfile.TemporaryDirectory(prefix="council-diagram-") as scratch:
+        target = Path(scratch) / "diagram"  # not output.stem: a stem with dots would lose a part
+        try:
+            _draw(arch, target, suffix[1:])
+        except ExecutableNotFound:
+            raise CouncilError(
+                str(output), None, "Graphviz `dot` could not run; install Graphviz (e.g. `apt-get install graphviz`) or write a .mmd diagram"
+            ) from None
+        drawn = Path(scratch) / f"diagram{suffix}"
+        if suffix == ".svg":
+            _inline_images(drawn)
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(drawn, output)

@@ -1,0 +1,177 @@
+"""CouncilMonitoring: a budget and the alerts that say when the council misbehaves.
+
+- A monthly `azurerm_consumption_budget_resource_group` on the council's resource
+  group, e-mailing the contacts at actual and forecast thresholds.
+- One action group built from the contacts.
+- Per member: p99 latency and server errors (5xx) on its endpoint/deployment, and
+  "instance count pinned at max" (autoscale has nothing left to give).
+- On the router app: restarts and 5xx responses.
+
+Metric alerts skip Azure's metric validation at creation: a deployment emits no
+metrics until it serves, and the alert must still be created on the first deploy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Mapping
+
+from cdktf_cdktf_provider_azurerm.consumption_budget_resource_group import (
+    ConsumptionBudgetResourceGroup,
+    ConsumptionBudgetResourceGroupNotification,
+    ConsumptionBudgetResourceGroupTimePeriod,
+)
+from cdktf_cdktf_provider_azurerm.monitor_action_group import MonitorActionGroup, MonitorActionGroupEmailReceiver
+from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
+    MonitorMetricAlert,
+    MonitorMetricAlertAction,
+    MonitorMetricAlertCriteria,
+    MonitorMetricAlertCriteriaDimension,
+)
+from constructs import Construct
+
+from council.errors import PropsError
+
+ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
+DEPLOYMENT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
+CONTAINER_APP_NAMESPACE = "Microsoft.App/containerApps"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MonitoredMember:
+    role: str
+    endpoint_id: str
+    deployment_id: str
+    max_instances: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlertThresholds:
+    latency_p99_ms: int = 30000
+    server_errors_per_minute: float = 1
+    pinned_at_max_window: str = "PT1H"
+    router_restarts_per_15_minutes: int = 3
+    router_server_errors_per_5_minutes: int = 10
+
+
+@dataclass(frozen=True, kw_only=True)
+class CouncilMonitoringProps:
+    name: str  # base for physical names, e.g. "council-dev-k7q2"
+    resource_group_name: str
+    resource_group_id: str
+    contacts: tuple[str, ...]
+    budget_amount_usd: float
+    budget_start: date
+    actual_thresholds_percent: tuple[int, ...] = (50, 80, 100)
+    forecast_thresholds_percent: tuple[int, ...] = (100,)
+    members: tuple[MonitoredMember, ...] = ()
+    router_app_id: str | None = None
+    thresholds: AlertThresholds = AlertThresholds()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class CouncilMonitoring(Construct):
+    def __init__(self, scope: Construct, id: str, *, props: CouncilMonitoringProps) -> None:
+        super().__init__(scope, id)
+        if not props.contacts:
+            raise PropsError(self.node.path, "contacts", props.contacts, "at least one e-mail address")
+        if props.budget_start.day != 1:
+            raise PropsError(self.node.path, "budget_start", props.budget_start, "the first day of a month")
+        self._props = props
+        tags = dict(props.tags)
+
+        self.budget = ConsumptionBudgetResourceGroup(
+            self,
+            "budget",
+            name=f"budget-{props.name}",
+            resource_group_id=props.resource_group_id,
+            amount=props.budget_amount_usd,
+            time_grain="Monthly",
+            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=f"{props.budget_start.isoformat()}T00:00:00Z"),
+            notification=[
+                ConsumptionBudgetResourceGroupNotification(
+                    enabled=True, threshold=percent, threshold_type=kind, operator="GreaterThanOrEqualTo", contact_emails=list(props.contacts)
+                )
+                for kind, percents in (("Actual", props.actual_thresholds_percent), ("Forecasted", props.forecast_thresholds_percent))
+                for percent in percents
+            ],
+        )
+        self.action_group = MonitorActionGroup(
+            self,
+            "action-group",
+            name=f"ag-{props.name}",
+            resource_group_name=props.resource_group_name,
+            short_name="aicouncil",
+            email_receiver=[
+                MonitorActionGroupEmailReceiver(name=f"contact-{index}", email_address=email, use_common_alert_schema=True)
+                for index, email in enumerate(props.contacts)
+            ],
+            tags=tags,
+        )
+        t = props.thresholds
+        for member in props.members:
+            self._alert(
+                f"{member.role}-latency", scope=member.deployment_id, severity=2, window="PT15M",
+                description=f"{member.role}: p99 latency above {t.latency_p99_ms} ms for 15 minutes",
+                criteria=MonitorMetricAlertCriteria(
+                    metric_namespace=DEPLOYMENT_NAMESPACE, metric_name="RequestLatency_P99", aggregation="Average",
+                    operator="GreaterThan", threshold=t.latency_p99_ms, skip_metric_validation=True,
+                ),
+            )
+            self._alert(
+                f"{member.role}-server-errors", scope=member.endpoint_id, severity=1, window="PT15M",
+                description=f"{member.role}: more than {t.server_errors_per_minute:g} 5xx responses per minute",
+                criteria=MonitorMetricAlertCriteria(
+                    metric_namespace=ENDPOINT_NAMESPACE, metric_name="RequestsPerMinute", aggregation="Average",
+                    operator="GreaterThan", threshold=t.server_errors_per_minute, skip_metric_validation=True,
+                    dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeClass", operator="Include", values=["5xx"])],
+                ),
+            )
+            self._alert(
+                f"{member.role}-pinned-at-max", scope=member.deployment_id, severity=2, window=t.pinned_at_max_window,
+                description=f"{member.role}: instance count held at its maximum ({member.max_instances}) for {t.pinned_at_max_window}; "
+                "raise instances.max (and quota) or add capacity",
+                criteria=MonitorMetricAlertCriteria(
+                    metric_namespace=DEPLOYMENT_NAMESPACE, metric_name="DeploymentCapacity", aggregation="Minimum",
+                    operator="GreaterThanOrEqual", threshold=member.max_instances, skip_metric_validation=True,
+                ),
+            )
+        if props.router_app_id is not None:
+            self._alert(
+                "router-restarts", scope=props.router_app_id, severity=1, window="PT15M",
+                description=f"router: more than {t.router_restarts_per_15_minutes} container restarts in 15 minutes",
+                criteria=MonitorMetricAlertCriteria(
+                    metric_namespace=CONTAINER_APP_NAMESPACE, metric_name="RestartCount", aggregation="Total",
+                    operator="GreaterThan", threshold=t.router_restarts_per_15_minutes, skip_metric_validation=True,
+                ),
+            )
+            self._alert(
+                "router-server-errors", scope=props.router_app_id, severity=1, window="PT5M",
+                description=f"router: more than {t.router_server_errors_per_5_minutes} 5xx responses in 5 minutes",
+                criteria=MonitorMetricAlertCriteria(
+                    metric_namespace=CONTAINER_APP_NAMESPACE, metric_name="Requests", aggregation="Total",
+                    operator="GreaterThan", threshold=t.router_server_errors_per_5_minutes, skip_metric_validation=True,
+                    dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeCategory", operator="Include", values=["5xx"])],
+                ),
+            )
+
+    def _alert(self, id: str, *, scope: str, severity: int, window: str, description: str, criteria: MonitorMetricAlertCriteria) -> MonitorMetricAlert:
+        return MonitorMetricAlert(
+            self,
+            f"alert-{id}",
+            name=f"alert-{id}-{self._props.name}",
+            resource_group_name=self._props.resource_group_name,
+            scopes=[scope],
+            description=description,
+            severity=severity,
+            frequency="PT5M" if window != "PT5M" else "PT1M",
+            window_size=window,
+            criteria=[criteria],
+            action=[MonitorMetricAlertAction(action_group_id=self.action_group.id)],
+            tags=dict(self._props.tags),
+        )
+
+    @property
+    def action_group_id(self) -> str:
+        return self.action_group.id

@@ -1,0 +1,135 @@
+"""`council describe`, the budget and the alerts: what an operator looks at before and
+after deploying."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, raw_environment
+from tf import key_of, members_of, ref, resources
+
+ROLES = {"pacer", "builder", "maven", "guardian", "artisan"}
+
+
+def _council(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "council.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_describe_table_lists_every_member_and_totals_add_up(name, environments):
+    result = _council("describe", name)
+    assert result.returncode == 0, result.stderr
+    table = result.stdout
+    rows = {line.split()[0]: line for line in table.splitlines() if line.split() and line.split()[0] in ROLES | {"router", "TOTAL"}}
+    assert set(rows) == ROLES | {"router", "TOTAL"}
+    money = lambda line: [float(v.replace(",", "")) for v in re.findall(r"\$([\d,]+\.\d\d)", line)]
+    # each row: hourly, monthly@min, monthly@max; totals: hourly@min, monthly@min, monthly@max
+    monthly_min = sum(money(rows[r])[1] for r in ROLES | {"router"})
+    monthly_max = sum(money(rows[r])[2] for r in ROLES | {"router"})
+    assert money(rows["TOTAL"])[1:] == pytest.approx([monthly_min, monthly_max], abs=0.011)
+    for member in environments[name].members:
+        assert member.sku in rows[member.role]
+        assert f"{member.instances.min}/{member.instances.default}/{member.instances.max}" in rows[member.role]
+    assert "as of" in table and "not counted" in table and "quota" in table
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_describe_json_carries_the_same_numbers(name):
+    data = json.loads(_council("describe", name, "--format", "json").stdout)
+    table = _council("describe", name).stdout
+    assert {m["role"] for m in data["members"]} == ROLES
+    total_min = sum(m["monthly_min_usd"] for m in data["members"]) + data["router"]["monthly_min_usd"]
+    total_max = sum(m["monthly_max_usd"] for m in data["members"]) + data["router"]["monthly_max_usd"]
+    assert data["totals"]["monthly_min_usd"] == pytest.approx(total_min, abs=0.011)
+    assert data["totals"]["monthly_max_usd"] == pytest.approx(total_max, abs=0.011)
+    assert f"${data['totals']['monthly_max_usd']:,.2f}" in table
+    for member in data["members"]:
+        assert member["monthly_min_usd"] == pytest.approx(member["hourly_usd"] * 730 * member["instances_min"], abs=0.011)
+        assert member["gpu_memory_needed_gb"] < member["gpu_memory_available_gb"]
+    assert data["prices"]["as_of"] and data["not_counted"]
+    assert {q["family"] for q in data["quota"]} == {"StandardNCADSA100v4Family", "StandardNVADSA10v5Family"}
+
+
+def test_describe_quota_includes_the_upgrade_reserve_where_it_applies():
+    data = json.loads(_council("describe", "dev", "--format", "json").stdout)
+    quota = {q["family"]: q["vcpus_needed_at_max"] for q in data["quota"]}
+    a100 = sum(m["instances_max"] for m in data["members"] if "A100" in m["sku"]) * 24
+    a10 = sum(m["instances_max"] for m in data["members"] if "A10_v5" in m["sku"]) * 36
+    assert quota["StandardNCADSA100v4Family"] == a100  # A100 family: exempt from the reserve
+    assert quota["StandardNVADSA10v5Family"] == -(-a10 * 12 // 10)  # +20%, rounded up
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_stack_has_a_budget_with_contacts(stacks, environments, name):
+    stack, env = stacks[name], environments[name]
+    ((_, budget),) = resources(stack, "azurerm_consumption_budget_resource_group").items()
+    ((group_key, _),) = resources(stack, "azurerm_resource_group").items()
+    assert budget["resource_group_id"] == ref("azurerm_resource_group", group_key, "id")
+    assert budget["amount"] == env.budget.amount_usd
+    assert budget["time_grain"] == "Monthly"
+    assert budget["time_period"]["start_date"] == f"{env.budget.start_date.isoformat()}T00:00:00Z"
+    kinds = sorted((n["threshold_type"], n["threshold"]) for n in budget["notification"])
+    expected = sorted([("Actual", p) for p in env.budget.actual_thresholds_percent] + [("Forecasted", p) for p in env.budget.forecast_thresholds_percent])
+    assert kinds == expected
+    assert all(n["contact_emails"] == list(env.contacts) for n in budget["notification"])
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_alerts_watch_every_member_and_the_router(stacks, environments, name):
+    stack = stacks[name]
+    ((ag_key, group),) = resources(stack, "azurerm_monitor_action_group").items()
+    assert [r["email_address"] for r in group["email_receiver"]] == list(environments[name].contacts)
+    alerts = list(resources(stack, "azurerm_monitor_metric_alert").values())
+    for alert in alerts:
+        assert alert["action"] == [{"action_group_id": ref("azurerm_monitor_action_group", ag_key, "id")}]
+        assert alert["criteria"][0]["skip_metric_validation"] is True
+    by_metric: dict[str, set[str]] = {}
+    for alert in alerts:
+        by_metric.setdefault(alert["criteria"][0]["metric_name"], set()).update(alert["scopes"])
+    endpoints = members_of(stack, "azapi_resource", "endpoint")
+    deployments = members_of(stack, "azapi_resource", "deployment")
+    dep_ids = {ref("azapi_resource", key_of(stack, "azapi_resource", d), "id") for d in deployments.values()}
+    ep_ids = {ref("azapi_resource", key_of(stack, "azapi_resource", e), "id") for e in endpoints.values()}
+    assert by_metric["RequestLatency_P99"] == dep_ids
+    assert by_metric["DeploymentCapacity"] == dep_ids
+    assert by_metric["RequestsPerMinute"] == ep_ids
+    ((app_key, _),) = resources(stack, "azurerm_container_app").items()
+    assert by_metric["RestartCount"] == by_metric["Requests"] == {ref("azurerm_container_app", app_key, "id")}
+    # "pinned at max" compares against each member's own maximum.
+    autoscale = members_of(stack, "azurerm_monitor_autoscale_setting", "autoscale")
+    for alert in alerts:
+        criteria = alert["criteria"][0]
+        if criteria["metric_name"] == "DeploymentCapacity":
+            role = next(r for r, d in deployments.items() if alert["scopes"] == [ref("azapi_resource", key_of(stack, "azapi_resource", d), "id")])
+            assert criteria["threshold"] == autoscale[role]["profile"][0]["capacity"]["maximum"]
+            assert criteria["aggregation"] == "Minimum"
+
+
+def test_alert_thresholds_are_overridable():
+    from council.config import parse_environment
+
+    data = raw_environment("dev")
+    data["alerts"] = {"latency_p99_ms": 5000}
+    env = parse_environment(data, "dev.yaml")
+    assert env.alerts.latency_p99_ms == 5000 and env.alerts.router_restarts_per_15_minutes == 3
+
+
+def test_budget_below_the_minimum_monthly_cost_is_refused_with_both_figures(tmp_path):
+    import yaml
+
+    data = raw_environment("dev")
+    data["budget"]["amount_usd"] = 1000
+    path = tmp_path / "dev.yaml"
+    path.write_text(yaml.safe_dump(data))
+    result = _council("validate", str(path))
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    prices = yaml.safe_load((ROOT / "constructs/council/catalog/gpu_skus.yaml").read_text())["skus"]
+    floor = sum(prices[m["sku"]]["hourly_usd"] * m["instances"]["min"] * 730 for m in data["members"])  # dev's router min is 0
+    assert data["router"]["min_replicas"] == 0
+    assert line.startswith(f"error: {path}: budget.amount_usd: 1,000.00 USD is below the council's minimum monthly cost of {floor:,.2f} USD")
