@@ -134,7 +134,7 @@ def test_optional_member_rate_limits_reach_litellm():
     data["members"][0]["tpm"] = 90000
     env = parse_environment(data, "dev.yaml")
     names = Names(prefix=env.name_prefix, stack="dev", suffix=env.name_suffix)
-    config = yaml.safe_load(render_router_config(env, router_members(env, names.online_deployment)))
+    config = yaml.safe_load(render_router_config(env, router_members(env)))
     limits = {m["model_name"]: (m["litellm_params"].get("rpm"), m["litellm_params"].get("tpm")) for m in config["model_list"]}
     assert limits["pacer"] == limits["pacer-mistral-7b"] == (120, 90000)
     assert limits["builder"] == (None, None)

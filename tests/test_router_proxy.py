@@ -46,7 +46,7 @@ def _render(env) -> str:
     from council.router_config import render_router_config, router_members
 
     names = Names(prefix=env.name_prefix, stack="dev", suffix=env.name_suffix)
-    return render_router_config(env, router_members(env, names.online_deployment))
+    return render_router_config(env, router_members(env))
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,8 @@ def test_every_role_and_alias_reaches_its_member_with_its_key(council):
             assert len(seen) == 1, f"{model}: {len(seen)} upstream calls"
             assert seen[0].method == "POST" and seen[0].path == "/v1/chat/completions"
             assert seen[0].authorization == f"Bearer {fake.key}"
-            assert seen[0].deployment == f"{member.role}-v1"
+            # The endpoint's traffic rule (100% to its one deployment) picks the deployment.
+            assert seen[0].deployment is None
     # No member ever saw another member's traffic or a wrong key.
     for role, fake in council["fakes"].items():
         assert all(s.authorization == f"Bearer {fake.key}" for s in fake.seen)

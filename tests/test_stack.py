@@ -47,6 +47,10 @@ def test_five_managed_deployments_on_current_gpu_skus(stacks, name):
         assert _seconds(props["requestSettings"]["requestTimeout"]) <= 180
         assert ("model" in props) != ("environmentId" in props), "exactly one model source"
         assert dep["lifecycle"]["ignore_changes"] == ["body.sku.capacity"], "autoscale owns capacity"
+        # instanceType is create-only: a SKU change is a new deployment, made before the old one goes.
+        assert dep["replace_triggers_external_values"] == [sku]
+        assert dep["lifecycle"]["create_before_destroy"] is True
+        assert dep["name"].startswith(f"{role}-") and sku.lower().replace("standard_", "").replace("_", "")[:10] in dep["name"]
 
 
 def _seconds(duration: str) -> int:

@@ -94,6 +94,8 @@ class AzapiResource(_AzapiBase):
         sensitive_body: Mapping[str, Any] | None = None,
         sensitive_body_version: Mapping[str, str] | None = None,
         ignore_changes: Sequence[str] = (),
+        replace_triggers: Sequence[str] = (),
+        create_before_destroy: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on)
@@ -113,6 +115,11 @@ class AzapiResource(_AzapiBase):
                 self.add_override("sensitive_body_version", dict(sensitive_body_version))
         if ignore_changes:
             self.add_override("lifecycle.ignore_changes", list(ignore_changes))
+        if replace_triggers:
+            # Values whose change means a new resource (create-only properties).
+            self.add_override("replace_triggers_external_values", list(replace_triggers))
+        if create_before_destroy:
+            self.add_override("lifecycle.create_before_destroy", True)
 
     @property
     def principal_id(self) -> str:

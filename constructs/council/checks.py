@@ -75,7 +75,7 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
     ]
     for index, member in enumerate(env.members):
         computations.append((f"members[{index}] ({member.role}).role", lambda role=member.role: names.online_endpoint(role)))
-        computations.append((f"members[{index}] ({member.role}).role", lambda role=member.role: names.online_deployment(role)))
+        computations.append((f"members[{index}] ({member.role}).role", lambda m=member: names.online_deployment(m.role, m.sku)))
     problems = []
     for field, compute in computations:
         try:

@@ -20,13 +20,10 @@ from council.errors import CouncilError, report
 
 def _render(args: argparse.Namespace) -> int:
     from council.config import load_environment
-    from council.naming import Names
     from council.router_config import render_router_config, router_members
 
-    path = resolve(args.env)
-    env = load_environment(path)
-    names = Names(prefix=env.name_prefix, stack=path.stem, suffix=env.name_suffix)
-    sys.stdout.write(render_router_config(env, router_members(env, names.online_deployment)))
+    env = load_environment(resolve(args.env))
+    sys.stdout.write(render_router_config(env, router_members(env)))
     return 0
 
 

@@ -214,6 +214,10 @@ class CouncilMemberEndpoint(Construct):
             },
             # Autoscale owns the instance count after creation.
             ignore_changes=["body.sku.capacity"],
+            # instanceType is create-only: a new SKU is a new deployment (its name
+            # carries the SKU), created before the old one goes so traffic can move.
+            replace_triggers=[props.instance_type],
+            create_before_destroy=True,
             depends_on=props.deployment_depends_on,
         )
         # Traffic can only point at a deployment that exists: set it afterwards.

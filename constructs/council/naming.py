@@ -77,8 +77,11 @@ class Names:
         # Regional DNS label <name>.<region>.inference.ml.azure.com: unique across customers.
         return check("online_endpoint", f"{self.prefix}-{role}-{self.stack}-{self.suffix}", field=f"members.{role}")
 
-    def online_deployment(self, role: str) -> str:
-        return check("online_deployment", f"{role}-v1", field=f"members.{role}")
+    def online_deployment(self, role: str, instance_type: str) -> str:
+        """`<role>-<sku>`: instanceType cannot change in place, so a new SKU is a new
+        deployment (created before the old one is destroyed, traffic moved between)."""
+        sku = re.sub(r"[^a-z0-9]", "", instance_type.lower().removeprefix("standard_"))
+        return check("online_deployment", f"{role}-{sku}"[:32].rstrip("-"), field=f"members.{role}")
 
     def environment_asset(self, role: str) -> str:
         return check("generic", f"{role}-server")

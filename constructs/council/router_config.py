@@ -31,7 +31,6 @@ class RouterMember:
     alias: str
     description: str
     upstream_model: str
-    deployment: str
     timeout: int
     rpm: int | None = None
     tpm: int | None = None
@@ -53,8 +52,10 @@ class RouterMember:
         return f"{self.role}-api-key"
 
 
-def router_members(env: Environment, deployment_name) -> list[RouterMember]:
-    """`deployment_name(role)` gives each member's deployment (from naming.Names)."""
+def router_members(env: Environment) -> list[RouterMember]:
+    """The router's view of each member. No deployment name: each endpoint sends 100% of
+    its traffic to its one deployment, so a SKU change (a new deployment) leaves the
+    router config untouched."""
     members = []
     for m in env.members:
         if isinstance(m.model, CatalogModel):
@@ -67,7 +68,6 @@ def router_members(env: Environment, deployment_name) -> list[RouterMember]:
                 alias=m.alias,
                 description=m.description,
                 upstream_model=upstream,
-                deployment=deployment_name(m.role),
                 timeout=m.request_timeout_seconds,
                 rpm=m.rpm,
                 tpm=m.tpm,

@@ -179,7 +179,7 @@ class CouncilStack(TerraformStack):
                 props=CouncilMemberEndpointProps(
                     role=member.role,
                     endpoint_name=names.online_endpoint(member.role),
-                    deployment_name=names.online_deployment(member.role),
+                    deployment_name=names.online_deployment(member.role, member.sku),
                     workspace_id=workspace.workspace_id,
                     resource_group_name=rg,
                     location=location,
@@ -200,7 +200,7 @@ class CouncilStack(TerraformStack):
             self.members.append(endpoint)
 
         # ------------------------------------------------------------ router
-        members = router_members(env, names.online_deployment)
+        members = router_members(env)
         self.router_config = render_router_config(env, members)
         router = RouterApp(
             self,
