@@ -29,6 +29,9 @@ ONLINE_ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpo
 
 def _attributes(node: TerraformResource) -> tuple[str, dict]:
     """(terraform type, synthesized attributes including overrides) of a resource."""
+    known = getattr(node, "attributes", None)  # azapi wrappers keep theirs Python-side
+    if isinstance(known, dict):
+        return node.resource_type, known
     for rtype, by_name in (node.to_terraform().get("resource") or {}).items():
         for attributes in by_name.values():
             return rtype, attributes

@@ -65,15 +65,30 @@ class _AzapiBase(TerraformResource):
             depends_on=list(depends_on) or None,
         )
         self.azapi_type = API_VERSIONS[kind]
-        self.add_override("type", self.azapi_type)
+        self.resource_type = resource_type
+        # What this resource synthesizes, kept Python-side so that readers (the
+        # security Aspect) need no round trip to the jsii process.
+        self.attributes: dict[str, Any] = {}
+        self._references: dict[str, str] = {}
+        self._set("type", self.azapi_type)
+
+    def _set(self, key: str, value: Any) -> None:
+        self.attributes[key] = value
+        self.add_override(key, value)
+
+    def _reference(self, attribute: str) -> str:
+        # Each token costs a jsii round trip: make it once per attribute.
+        if attribute not in self._references:
+            self._references[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
+        return self._references[attribute]
 
     @property
     def id(self) -> str:
-        return self.get_string_attribute("id")
+        return self._reference("id")
 
     def output(self, path: str) -> str:
         """A reference to `output.<path>`; `path` must be listed in response_export_values."""
-        return Token.as_string(self.interpolation_for_attribute(f"output.{path}"))
+        return self._reference(f"output.{path}")
 
 
 class AzapiResource(_AzapiBase):
@@ -100,31 +115,35 @@ class AzapiResource(_AzapiBase):
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on)
         self.body = dict(body)
-        self.add_override("name", name)
-        self.add_override("parent_id", parent_id)
+        self._set("name", name)
+        self._set("parent_id", parent_id)
         if location is not None:
-            self.add_override("location", location)
+            self._set("location", location)
         if identity_type is not None:
-            self.add_override("identity", [{"type": identity_type}])
-        self.add_override("body", self.body)
+            self._set("identity", [{"type": identity_type}])
+        self._set("body", self.body)
         # Always export what others read (output is otherwise only read-only fields).
-        self.add_override("response_export_values", list(response_export_values))
+        if response_export_values:
+            self._set("response_export_values", list(response_export_values))
         if sensitive_body is not None:
-            self.add_override("sensitive_body", dict(sensitive_body))
+            self._set("sensitive_body", dict(sensitive_body))
             if sensitive_body_version:
-                self.add_override("sensitive_body_version", dict(sensitive_body_version))
-        if ignore_changes:
-            self.add_override("lifecycle.ignore_changes", list(ignore_changes))
+                self._set("sensitive_body_version", dict(sensitive_body_version))
         if replace_triggers:
             # Values whose change means a new resource (create-only properties).
-            self.add_override("replace_triggers_external_values", list(replace_triggers))
+            self._set("replace_triggers_external_values", list(replace_triggers))
+        lifecycle: dict[str, Any] = {}
+        if ignore_changes:
+            lifecycle["ignore_changes"] = list(ignore_changes)
         if create_before_destroy:
-            self.add_override("lifecycle.create_before_destroy", True)
+            lifecycle["create_before_destroy"] = True
+        if lifecycle:
+            self._set("lifecycle", lifecycle)
 
     @property
     def principal_id(self) -> str:
         """The system-assigned identity's principal id (needs identity_type SystemAssigned)."""
-        return Token.as_string(self.interpolation_for_attribute("identity[0].principal_id"))
+        return self._reference("identity[0].principal_id")
 
 
 class AzapiUpdateResource(_AzapiBase):
@@ -142,8 +161,8 @@ class AzapiUpdateResource(_AzapiBase):
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_update_resource", kind=kind, depends_on=depends_on)
         self.body = dict(body)
-        self.add_override("resource_id", resource_id)
-        self.add_override("body", self.body)
+        self._set("resource_id", resource_id)
+        self._set("body", self.body)
 
 
 class AzapiSensitiveAction(_AzapiBase):
@@ -165,10 +184,10 @@ class AzapiSensitiveAction(_AzapiBase):
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource_action", kind=kind, depends_on=depends_on)
-        self.add_override("resource_id", resource_id)
-        self.add_override("action", action)
-        self.add_override("method", "POST")
-        self.add_override("sensitive_response_export_values", list(export))
+        self._set("resource_id", resource_id)
+        self._set("action", action)
+        self._set("method", "POST")
+        self._set("sensitive_response_export_values", list(export))
 
     def sensitive_output(self, path: str) -> str:
-        return Token.as_string(self.interpolation_for_attribute(f"sensitive_output.{path}"))
+        return self._reference(f"sensitive_output.{path}")

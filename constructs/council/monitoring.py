@@ -109,6 +109,7 @@ class CouncilMonitoring(Construct):
             ],
             tags=tags,
         )
+        self.action_group_id: str = self.action_group.id  # read once, used by every alert
         t = props.thresholds
         for member in props.members:
             self._alert(
@@ -168,10 +169,6 @@ class CouncilMonitoring(Construct):
             frequency="PT5M" if window != "PT5M" else "PT1M",
             window_size=window,
             criteria=[criteria],
-            action=[MonitorMetricAlertAction(action_group_id=self.action_group.id)],
+            action=[MonitorMetricAlertAction(action_group_id=self.action_group_id)],
             tags=dict(self._props.tags),
         )
-
-    @property
-    def action_group_id(self) -> str:
-        return self.action_group.id

@@ -86,6 +86,9 @@ class SecretBundle(Construct):
             ),
             tags=dict(props.tags),
         )
+        # Read once: every jsii attribute read is a round trip to the Node process.
+        self.key_vault_id: str = self.vault.id
+        self.vault_uri: str = self.vault.vault_uri
         self.private_endpoint = private_endpoint(
             self,
             "private-endpoint",
@@ -93,19 +96,11 @@ class SecretBundle(Construct):
             resource_group_name=props.resource_group_name,
             location=props.location,
             subnet_id=props.private_endpoints_subnet_id,
-            target_id=self.vault.id,
+            target_id=self.key_vault_id,
             subresource="vault",
             zone_ids=[props.private_dns_zone_id],
             tags=props.tags,
         )
-
-    @property
-    def key_vault_id(self) -> str:
-        return self.vault.id
-
-    @property
-    def vault_uri(self) -> str:
-        return self.vault.vault_uri
 
     @property
     def secret_names(self) -> list[str]:
@@ -122,7 +117,7 @@ class SecretBundle(Construct):
             f"secret-{name}",
             kind="key_vault_secret",
             name=name,
-            parent_id=self.vault.id,
+            parent_id=self.key_vault_id,
             body={"properties": {"value": value, "contentType": content_type}},
             response_export_values=["properties.secretUri"],
         )
@@ -148,7 +143,7 @@ class SecretBundle(Construct):
         return RoleAssignment(
             self,
             f"grant-read-{id}",
-            scope=self.vault.id,
+            scope=self.key_vault_id,
             role_definition_name=ROLE_KEY_VAULT_SECRETS_USER,
             principal_id=principal_id,
             principal_type=principal_type,

@@ -131,13 +131,15 @@ class CouncilWorkspace(Construct):
             sku_name="Basic",
             tags=tags,
         )
+        # Read once: every jsii attribute read is a round trip to the Node process.
+        self.workspace_id: str = self.workspace.id
         for fqdn in props.outbound_fqdns:
             slug = fqdn.replace(".", "-").replace("*", "any")
             MachineLearningWorkspaceNetworkOutboundRuleFqdn(
                 self,
                 f"outbound-{slug}",  # keyed by the FQDN itself: reordering the list moves nothing
                 name=f"allow-{slug}"[:64],
-                workspace_id=self.workspace.id,
+                workspace_id=self.workspace_id,
                 destination_fqdn=fqdn,
             )
         self.private_endpoint = private_endpoint(
@@ -147,15 +149,11 @@ class CouncilWorkspace(Construct):
             resource_group_name=props.resource_group_name,
             location=props.location,
             subnet_id=props.private_endpoints_subnet_id,
-            target_id=self.workspace.id,
+            target_id=self.workspace_id,
             subresource="amlworkspace",
             zone_ids=[props.api_zone_id, props.notebooks_zone_id],
             tags=tags,
         )
-
-    @property
-    def workspace_id(self) -> str:
-        return self.workspace.id
 
     @property
     def principal_id(self) -> str:
