@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from council.errors import CouncilError
+from council.policy import AUTOSCALE_METRICS, AlertThresholds, AutoscaleRules
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 
 ROLE_PATTERN = r"^[a-z][a-z0-9]{1,11}$"
@@ -184,20 +185,18 @@ class Instances(_Model):
         return self
 
 
+_AUTOSCALE = AutoscaleRules()
+_ALERTS = AlertThresholds()
+
+
 class Autoscale(_Model):
-    metric: Literal[
-        "GpuUtilizationPercentage",
-        "GpuMemoryUtilizationPercentage",
-        "CpuUtilizationPercentage",
-        "RequestsPerMinute",
-        "RequestLatency_P99",
-    ] = "GpuUtilizationPercentage"
-    scale_out_above: float = Field(default=70, gt=0)
-    scale_in_below: float = Field(default=25, ge=0)
-    window_minutes: int = Field(default=10, ge=1, le=720)
+    metric: Literal[AUTOSCALE_METRICS] = _AUTOSCALE.metric  # type: ignore[valid-type]
+    scale_out_above: float = Field(default=_AUTOSCALE.scale_out_above, gt=0)
+    scale_in_below: float = Field(default=_AUTOSCALE.scale_in_below, ge=0)
+    window_minutes: int = Field(default=_AUTOSCALE.window_minutes, ge=1, le=720)
     # Scale-out takes 12-18 minutes on GPU SKUs: a shorter cooldown stacks actions.
-    scale_out_cooldown_minutes: int = Field(default=20, ge=1, le=10080)
-    scale_in_cooldown_minutes: int = Field(default=30, ge=1, le=10080)
+    scale_out_cooldown_minutes: int = Field(default=_AUTOSCALE.scale_out_cooldown_minutes, ge=1, le=10080)
+    scale_in_cooldown_minutes: int = Field(default=_AUTOSCALE.scale_in_cooldown_minutes, ge=1, le=10080)
 
     @model_validator(mode="after")
     def _band(self) -> "Autoscale":
@@ -305,12 +304,12 @@ class Budget(_Model):
 class Alerts(_Model):
     """Azure Monitor alert thresholds (defaults suit a 7-8B model on one GPU)."""
 
-    latency_p99_ms: int = Field(default=30000, ge=100)
-    server_errors_per_minute: float = Field(default=1, gt=0)
+    latency_p99_ms: int = Field(default=_ALERTS.latency_p99_ms, ge=100)
+    server_errors_per_minute: float = Field(default=_ALERTS.server_errors_per_minute, gt=0)
     # Alert when a deployment's instance count stays at its max for this window.
-    pinned_at_max_window: Literal["PT30M", "PT1H", "PT6H", "PT12H"] = "PT1H"
-    router_restarts_per_15_minutes: int = Field(default=3, ge=1)
-    router_server_errors_per_5_minutes: int = Field(default=10, ge=1)
+    pinned_at_max_window: Literal["PT30M", "PT1H", "PT6H", "PT12H"] = _ALERTS.pinned_at_max_window
+    router_restarts_per_15_minutes: int = Field(default=_ALERTS.router_restarts_per_15_minutes, ge=1)
+    router_server_errors_per_5_minutes: int = Field(default=_ALERTS.router_server_errors_per_5_minutes, ge=1)
 
 
 # --------------------------------------------------------------------------- environment

@@ -33,17 +33,11 @@ from constructs import Construct
 
 from council.azapi import AzapiResource, AzapiSensitiveAction, AzapiUpdateResource
 from council.errors import PropsError
+from council.policy import AUTOSCALE_METRICS, AutoscaleRules
 from council.naming import check
 from council.secret_bundle import BundleSecret, SecretBundle
 
 DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
-AUTOSCALE_METRICS = (
-    "GpuUtilizationPercentage",
-    "GpuMemoryUtilizationPercentage",
-    "CpuUtilizationPercentage",
-    "RequestsPerMinute",
-    "RequestLatency_P99",
-)
 # Managed online deployments accept only Default scale settings; instance count
 # changes come from Azure Monitor autoscale.
 MAX_REQUEST_TIMEOUT_SECONDS = 180
@@ -78,17 +72,6 @@ class InstanceCounts:
     minimum: int = 1
     default: int = 1
     maximum: int = 2
-
-
-@dataclass(frozen=True, kw_only=True)
-class AutoscaleRules:
-    metric: str = "GpuUtilizationPercentage"
-    scale_out_above: float = 70
-    scale_in_below: float = 25
-    window_minutes: int = 10
-    # GPU scale-out takes 12-18 minutes: cooldowns shorter than that stack actions.
-    scale_out_cooldown_minutes: int = 20
-    scale_in_cooldown_minutes: int = 30
 
 
 @dataclass(frozen=True, kw_only=True)

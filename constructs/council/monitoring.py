@@ -32,6 +32,7 @@ from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
 from constructs import Construct
 
 from council.errors import PropsError
+from council.policy import AlertThresholds
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
@@ -44,15 +45,6 @@ class MonitoredMember:
     endpoint_id: str
     deployment_id: str
     max_instances: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class AlertThresholds:
-    latency_p99_ms: int = 30000
-    server_errors_per_minute: float = 1
-    pinned_at_max_window: str = "PT1H"
-    router_restarts_per_15_minutes: int = 3
-    router_server_errors_per_5_minutes: int = 10
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,14 +26,14 @@ from council.backends import TerraformCloudBlock
 from council.cloud import AZURE_PUBLIC
 from council.config import CatalogModel, CreateNetwork, Environment, TerraformCloudBackend
 from council.member_endpoint import (
-    AutoscaleRules,
     CatalogSource,
     ContainerSource,
     CouncilMemberEndpoint,
     CouncilMemberEndpointProps,
     InstanceCounts,
 )
-from council.monitoring import AlertThresholds, CouncilMonitoring, CouncilMonitoringProps, MonitoredMember
+from council.monitoring import CouncilMonitoring, CouncilMonitoringProps, MonitoredMember
+from council.policy import AlertThresholds, AutoscaleRules
 from council.naming import Names
 from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
 from council.router_app import RouterApp, RouterAppProps
