@@ -33,7 +33,7 @@ def test_cdktf_synth_matches_python_main(tmp_path):
     }
     env.pop("COUNCIL_ENVIRONMENTS", None)
     work = tmp_path / "project"
-    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns("cdktf.out", ".git", "node_modules", "*.tfstate", "__pycache__"))
+    shutil.copytree(ROOT, work, ignore=shutil.ignore_patterns("cdktf.out", ".git", "node_modules", ".venv*", "*.tfstate", "__pycache__", ".pytest_cache"))
     (work / "node_modules").symlink_to(ROOT / "node_modules")
 
     cli = subprocess.run([str(CDKTF), "synth", "--output", "cli.out"], cwd=work, env=env, capture_output=True, text=True, timeout=300)
