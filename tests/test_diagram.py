@@ -149,3 +149,13 @@ def test_import_is_light():
     code = "import sys, council.diagram; print(sorted(m for m in ('cdktf', 'diagrams') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_svg_is_deterministic(tmp_path, environments):
+    """Regenerating the README's picture from an unchanged environment changes nothing."""
+    if shutil.which("dot") is None and not os.environ.get("CI"):
+        pytest.skip("Graphviz `dot` not installed")
+    first, second = tmp_path / "a.svg", tmp_path / "b.svg"
+    render_diagram(environments["dev"], "dev", first)
+    render_diagram(environments["dev"], "dev", second)
+    assert first.read_bytes() == second.read_bytes()

@@ -48,3 +48,12 @@ def test_too_long_a_name_is_refused_with_the_field_and_fix():
         names.online_endpoint("guardian")
     message = caught.value.line()
     assert "council-guardian-development-abcdef" in message and "3-32" in message and "shorten" in message
+
+
+def test_shortened_global_names_keep_the_unique_suffix():
+    from council.naming import Names
+
+    names = Names(prefix="councilx", stack="staging", suffix="q7w9z2")
+    for name, limit in ((names.key_vault("c"), 24), (names.storage_account(), 24)):
+        assert len(name) <= limit and name.endswith("q7w9z2"), name
+    assert Names(prefix="council", stack="dev", suffix="k7q2").key_vault("c") == "kvc-councildevk7q2"

@@ -224,7 +224,8 @@ def _draw(arch: _Architecture, target: Path, outformat: str) -> None:
 
     def emit(parent: str | None) -> None:
         for node in (n for n in arch.nodes if n.group == parent):
-            drawn[node.id] = icons[node.kind](_dot_text(node.lines))
+            # Stable node ids (diagrams draws random ones): a regenerated picture diffs cleanly.
+            drawn[node.id] = icons[node.kind](_dot_text(node.lines), nodeid=node.id)
         for group in (g for g in arch.groups if g.parent == parent):
             with Cluster(_dot_text(group.label)):
                 emit(group.id)

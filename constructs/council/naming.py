@@ -50,9 +50,12 @@ class Names:
     def _base(self) -> str:
         return f"{self.prefix}-{self.stack}-{self.suffix}"
 
-    @property
-    def _compact(self) -> str:
-        return re.sub(r"[^a-z0-9]", "", f"{self.prefix}{self.stack}{self.suffix}".lower())
+    def _global(self, head: str, limit: int) -> str:
+        """`head` + prefix + stack, cut to fit, then the full suffix: when a globally
+        unique name must be shortened, the suffix (the part that makes it ours) stays."""
+        middle = re.sub(r"[^a-z0-9]", "", f"{self.prefix}{self.stack}".lower())
+        suffix = re.sub(r"[^a-z0-9]", "", self.suffix.lower())
+        return f"{head}{middle}"[: limit - len(suffix)] + suffix
 
     def resource_group(self) -> str:
         return check("resource_group", f"rg-{self._base}")
@@ -65,10 +68,10 @@ class Names:
 
     def key_vault(self, purpose: str) -> str:
         # Key Vault names are global and at most 24 characters: compact form.
-        return check("key_vault", f"kv{purpose}-{self._compact}"[:24].rstrip("-"), field="key_vault")
+        return check("key_vault", self._global(f"kv{purpose}-", 24), field="key_vault")
 
     def storage_account(self) -> str:
-        return check("storage_account", f"st{self._compact}"[:24], field="storage_account")
+        return check("storage_account", self._global("st", 24), field="storage_account")
 
     def ml_workspace(self) -> str:
         return check("ml_workspace", f"mlw-{self._base}")
