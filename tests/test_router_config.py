@@ -86,7 +86,7 @@ def test_one_litellm_version_for_image_and_tests(environments):
     tested = pin.split("==")[1]
     images = {DEFAULT_ROUTER_IMAGE} | {env.router.image for env in environments.values()}
     for image in images:
-        assert re.search(r":main-v(\d+\.\d+\.\d+)$", image).group(1) == tested, image
+        assert re.search(r":v(\d+\.\d+\.\d+)$", image).group(1) == tested, image
     import importlib.metadata
 
     assert importlib.metadata.version("litellm") == tested
@@ -97,6 +97,7 @@ def test_one_litellm_version_for_image_and_tests(environments):
     [
         ("ghcr.io/berriai/litellm:main-latest", "floats"),
         ("ghcr.io/berriai/litellm:main-stable", "floats"),
+        ("ghcr.io/berriai/litellm:lts", "floats"),
         ("ghcr.io/berriai/litellm", "no tag"),
         ("ghcr.io/berriai/litellm:main-v1.82.7", "known-malicious"),
         ("ghcr.io/berriai/litellm:v1.82.8-stable", "known-malicious"),

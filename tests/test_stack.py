@@ -183,7 +183,7 @@ def test_router_container_runs_pinned_litellm_with_yaml_config_and_health_probes
     (container,) = template["container"]
     image, tag = container["image"].rsplit(":", 1)
     assert image == "ghcr.io/berriai/litellm"
-    assert re.fullmatch(r"main-v\d+\.\d+\.\d+", tag), tag
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", tag), tag
     args = container["args"]
     config_path = args[args.index("--config") + 1]
     assert config_path.endswith((".yaml", ".yml")), "LiteLLM reads any other path as a JSON string"

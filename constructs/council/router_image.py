@@ -7,10 +7,11 @@ import re
 # One LiteLLM version for the router image and the tests (pyproject's test extra pins
 # litellm[proxy] to the same version; tests/test_router_config.py checks they agree).
 LITELLM_VERSION = "1.108.5"
-DEFAULT_ROUTER_IMAGE = f"ghcr.io/berriai/litellm:main-v{LITELLM_VERSION}"
+# Releases since ~1.99 are tagged `v<version>` (the older `main-v<version>` tags stop around 1.83).
+DEFAULT_ROUTER_IMAGE = f"ghcr.io/berriai/litellm:v{LITELLM_VERSION}"
 # Known-malicious PyPI/image releases (BerriAI/litellm #24518).
 KNOWN_BAD_LITELLM_VERSIONS = ("1.82.7", "1.82.8")
-FLOATING_TAGS = ("latest", "main-latest", "main-stable", "stable", "main")
+FLOATING_TAGS = ("latest", "main-latest", "main-stable", "stable", "main", "lts")
 
 
 def check_router_image(image: str) -> str | None:
@@ -21,7 +22,7 @@ def check_router_image(image: str) -> str | None:
         return f"image {image!r} has no tag; pin a version such as {DEFAULT_ROUTER_IMAGE}"
     tag = image.rsplit(":", 1)[1]
     if tag in FLOATING_TAGS:
-        return f"image tag {tag!r} floats; pin a version such as main-v{LITELLM_VERSION} or a digest"
+        return f"image tag {tag!r} floats; pin a version such as v{LITELLM_VERSION} or a digest"
     version = re.search(r"(\d+\.\d+\.\d+)", tag)
     if version and version.group(1) in KNOWN_BAD_LITELLM_VERSIONS:
         return f"LiteLLM {version.group(1)} is a known-malicious release; pin another version"
