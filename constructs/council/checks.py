@@ -105,6 +105,15 @@ def _model_facts(member: Member, catalog: Catalog) -> ModelFacts | None:
     return catalog.model_for_hf(member.model.hf_model_id)
 
 
+def _served_tokens(member: Member, model: ModelFacts) -> int:
+    """Tokens of KV cache the server reserves: the catalog serves the full context."""
+    return model.context if isinstance(member.model, CatalogModel) else member.model.max_model_len
+
+
+def _gpu_need(model: ModelFacts, tokens: int) -> float:
+    return model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
+
+
 def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]:
     problems = []
     sku = catalog.skus.get(member.sku)
@@ -130,18 +139,17 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
             allowed = [s for s in model.allowed_skus if not (catalog.skus.get(s) and catalog.skus[s].retired)]
             problems.append(Problem(f"{where}.sku", f"the catalog does not allow {model.catalog_asset} on {member.sku}; "
                                                    f"use one of {', '.join(allowed) or 'no current SKU'} or serve it with `source: container`"))
-        tokens = model.context
     else:
-        tokens = member.model.max_model_len
-        if tokens > model.context:
-            problems.append(Problem(f"{where}.model.max_model_len", f"{tokens} exceeds {model.hf_id}'s context of {model.context} tokens; "
+        if member.model.max_model_len > model.context:
+            problems.append(Problem(f"{where}.model.max_model_len", f"{member.model.max_model_len} exceeds {model.hf_id}'s context of {model.context} tokens; "
                                                                    f"set it to {model.context} or less"))
         if model.hf_gated and not member.model.hf_token_required:
             problems.append(Problem(f"{where}.model.hf_token_required", f"{model.hf_id} is gated on Hugging Face and cannot be "
                                                                        "downloaded without a token; set hf_token_required: true"))
 
     if sku is not None and not sku.retired:  # a retired SKU is already refused: one fault, one message
-        needed = model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
+        tokens = _served_tokens(member, model)
+        needed = _gpu_need(model, tokens)
         usable = sku.total_gpu_memory_gb * GPU_MEMORY_HEADROOM
         if needed > usable:
             problems.append(Problem(
@@ -160,8 +168,7 @@ def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
     model = _model_facts(member, catalog)
     if model is None:
         return None
-    tokens = model.context if isinstance(member.model, CatalogModel) else member.model.max_model_len
-    return model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
+    return _gpu_need(model, _served_tokens(member, model))
 
 
 # --------------------------------------------------------------------------- quota

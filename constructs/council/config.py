@@ -18,7 +18,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from council.errors import CouncilError
-from council.policy import AUTOSCALE_METRICS, AlertThresholds, AutoscaleRules
+from council.policy import (
+    AUTOSCALE_METRICS,
+    BUDGET_ACTUAL_THRESHOLDS_PERCENT,
+    BUDGET_FORECAST_THRESHOLDS_PERCENT,
+    AlertThresholds,
+    AutoscaleRules,
+)
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 
 ROLE_PATTERN = r"^[a-z][a-z0-9]{1,11}$"
@@ -279,9 +285,9 @@ class Budget(_Model):
     # Azure budgets start on the first day of a month.
     start_date: date
     # Percentages of the amount that notify the contacts: actual spend...
-    actual_thresholds_percent: tuple[int, ...] = (50, 80, 100)
+    actual_thresholds_percent: tuple[int, ...] = BUDGET_ACTUAL_THRESHOLDS_PERCENT
     # ...and forecast spend (Azure's month-end forecast).
-    forecast_thresholds_percent: tuple[int, ...] = (100,)
+    forecast_thresholds_percent: tuple[int, ...] = BUDGET_FORECAST_THRESHOLDS_PERCENT
 
     @field_validator("start_date")
     @classmethod

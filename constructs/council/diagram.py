@@ -78,8 +78,8 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
     net = env.network
     if isinstance(net, CreateNetwork):
         group(_Group("vnet", f"VNet {names.vnet()} ({net.address_space})"))
-        group(_Group("snet_apps", f"snet-apps {net.apps_subnet}", "vnet"))
-        group(_Group("snet_pe", f"snet-private-endpoints {net.private_endpoints_subnet}", "vnet"))
+        group(_Group("snet_apps", f"{names.subnet('apps')} {net.apps_subnet}", "vnet"))
+        group(_Group("snet_pe", f"{names.subnet('private-endpoints')} {net.private_endpoints_subnet}", "vnet"))
         zone_suffix = ""
         zones = (AZURE_PUBLIC.zone_aml_api, AZURE_PUBLIC.zone_aml_notebooks, AZURE_PUBLIC.zone_key_vault)
     else:

@@ -48,6 +48,7 @@ class CatalogSource:
     """`azureml://registries/<registry>/models/<name>/versions/<n>`."""
 
     asset_id: str
+    needs_token = False  # catalog models come from Azure ML registries, no Hugging Face token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +63,10 @@ class ContainerSource:
     env: Mapping[str, str] = field(default_factory=dict)
     # Workspace connection (CustomKeys, key HF_TOKEN) holding a Hugging Face token.
     hf_token_connection: str | None = None
+
+    @property
+    def needs_token(self) -> bool:
+        return self.hf_token_connection is not None
 
 
 ModelSource = Union[CatalogSource, ContainerSource]
@@ -137,7 +142,7 @@ class CouncilMemberEndpoint(Construct):
         self.endpoint_name = props.endpoint_name
         self.deployment_name = props.deployment_name
         tags = dict(props.tags)
-        needs_token = isinstance(props.model, ContainerSource) and props.model.hf_token_connection is not None
+        needs_token = props.model.needs_token
 
         endpoint_properties: dict = {
             "authMode": props.auth_mode,

@@ -32,7 +32,7 @@ from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
 from constructs import Construct
 
 from council.errors import PropsError
-from council.policy import AlertThresholds
+from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THRESHOLDS_PERCENT, AlertThresholds
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
@@ -55,8 +55,8 @@ class CouncilMonitoringProps:
     contacts: tuple[str, ...]
     budget_amount_usd: float
     budget_start: date
-    actual_thresholds_percent: tuple[int, ...] = (50, 80, 100)
-    forecast_thresholds_percent: tuple[int, ...] = (100,)
+    actual_thresholds_percent: tuple[int, ...] = BUDGET_ACTUAL_THRESHOLDS_PERCENT
+    forecast_thresholds_percent: tuple[int, ...] = BUDGET_FORECAST_THRESHOLDS_PERCENT
     members: tuple[MonitoredMember, ...] = ()
     router_app_id: str | None = None
     thresholds: AlertThresholds = AlertThresholds()

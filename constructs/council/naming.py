@@ -18,12 +18,10 @@ RULES: dict[str, tuple[str, str]] = {
     "online_endpoint": (r"^[a-zA-Z][a-zA-Z0-9-]{2,31}$", "3-32 letters, digits and -, starting with a letter"),
     "online_deployment": (r"^[a-zA-Z][a-zA-Z0-9-]{2,31}$", "3-32 letters, digits and -, starting with a letter"),
     "key_vault": (r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$", "3-24 letters, digits and -, letter first, no --"),
-    "key_vault_secret": (r"^[a-zA-Z0-9-]{1,127}$", "1-127 letters, digits and -"),
     "storage_account": (r"^[a-z0-9]{3,24}$", "3-24 lowercase letters and digits"),
     "ml_workspace": (r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$", "3-33 letters, digits, _ and -"),
     "container_app": (r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$", "2-32 lowercase letters, digits and -, letter first"),
     "container_app_environment": (r"^[a-z][a-z0-9-]{0,58}[a-z0-9]$", "2-60 lowercase letters, digits and -"),
-    "container_app_secret": (r"^[a-z0-9][a-z0-9-]*[a-z0-9]$", "lowercase letters, digits and -"),
     "generic": (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$", "2-64 letters, digits, -_."),
 }
 
@@ -86,8 +84,6 @@ class Names:
         sku = re.sub(r"[^a-z0-9]", "", instance_type.lower().removeprefix("standard_"))
         return check("online_deployment", f"{role}-{sku}"[:32].rstrip("-"), field=f"members.{role}")
 
-    def environment_asset(self, role: str) -> str:
-        return check("generic", f"{role}-server")
 
     def container_app(self) -> str:
         return check("container_app", f"ca-{self.prefix}-router-{self.stack}"[:32].rstrip("-"))
@@ -110,6 +106,3 @@ class Names:
     def monitoring(self) -> str:
         """Base of budget, action group and alert names."""
         return check("generic", self._base)
-
-    def secret(self, name: str) -> str:
-        return check("container_app_secret", name, field=f"secret {name}")

@@ -34,6 +34,8 @@ class NewNetworkProps:
     resource_group_name: str
     location: str
     vnet_name: str
+    apps_subnet_name: str
+    private_endpoints_subnet_name: str
     address_space: str
     apps_subnet_cidr: str
     private_endpoints_subnet_cidr: str
@@ -94,7 +96,7 @@ class CouncilNetwork(Construct):
         apps = Subnet(
             self,
             "apps-subnet",
-            name="snet-apps",
+            name=props.apps_subnet_name,
             resource_group_name=props.resource_group_name,
             virtual_network_name=vnet.name,
             address_prefixes=[props.apps_subnet_cidr],
@@ -113,7 +115,7 @@ class CouncilNetwork(Construct):
         endpoints = Subnet(
             self,
             "private-endpoints-subnet",
-            name="snet-private-endpoints",
+            name=props.private_endpoints_subnet_name,
             resource_group_name=props.resource_group_name,
             virtual_network_name=vnet.name,
             address_prefixes=[props.private_endpoints_subnet_cidr],

@@ -29,6 +29,11 @@ class AutoscaleRules:
     scale_in_cooldown_minutes: int = 30
 
 
+# Budget notifications, in percent of the monthly amount: actual spend and month-end forecast.
+BUDGET_ACTUAL_THRESHOLDS_PERCENT = (50, 80, 100)
+BUDGET_FORECAST_THRESHOLDS_PERCENT = (100,)
+
+
 @dataclass(frozen=True, kw_only=True)
 class AlertThresholds:
     latency_p99_ms: int = 30000

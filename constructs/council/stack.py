@@ -54,10 +54,6 @@ CONTAINER_OUTBOUND_FQDNS = (
 )
 
 
-def source_needs_token(source: CatalogSource | ContainerSource) -> bool:
-    return isinstance(source, ContainerSource) and source.hf_token_connection is not None
-
-
 class CouncilStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, env: Environment) -> None:
         super().__init__(scope, id)
@@ -93,6 +89,8 @@ class CouncilStack(TerraformStack):
                 resource_group_name=rg,
                 location=location,
                 vnet_name=names.vnet(),
+                apps_subnet_name=names.subnet("apps"),
+                private_endpoints_subnet_name=names.subnet("private-endpoints"),
                 address_space=env.network.address_space,
                 apps_subnet_cidr=env.network.apps_subnet,
                 private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
@@ -194,7 +192,7 @@ class CouncilStack(TerraformStack):
                     request_timeout_seconds=member.request_timeout_seconds,
                     max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
                     tags=tags,
-                    deployment_depends_on=(token_connection,) if token_connection and source_needs_token(source) else (),
+                    deployment_depends_on=(token_connection,) if token_connection and source.needs_token else (),
                 ),
             )
             self.members.append(endpoint)
