@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from conftest import ROOT, raw_environment
-from tf import resources
+from tf import resources, vault_secrets
 
 # Plain (non-secret) variables the app may set that LiteLLM itself reads, plus the
 # config hash that rolls a new revision when the config changes.
@@ -21,11 +21,7 @@ OPERATIONAL_ENV = {"LITELLM_LOG", "LITELLM_LOCAL_MODEL_COST_MAP", "ROUTER_CONFIG
 
 
 def _config(stack: dict) -> str:
-    return next(
-        v["body"]["properties"]["value"]
-        for v in resources(stack, "azapi_resource").values()
-        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@") and v["name"] == "router-config"
-    )
+    return vault_secrets(stack)["router-config"][1]["body"]["properties"]["value"]
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
@@ -127,14 +123,14 @@ def test_render_router_config_cli(tmp_path):
 
 def test_optional_member_rate_limits_reach_litellm():
     from council.config import parse_environment
-    from council.naming import Names
+    from council.naming import names_for
     from council.router_config import render_router_config, router_members
 
     data = raw_environment("dev")
     data["members"][0]["rpm"] = 120
     data["members"][0]["tpm"] = 90000
     env = parse_environment(data, "dev.yaml")
-    names = Names(prefix=env.name_prefix, stack="dev", suffix=env.name_suffix)
+    names = names_for(env, "dev")
     config = yaml.safe_load(render_router_config(env, router_members(env)))
     limits = {m["model_name"]: (m["litellm_params"].get("rpm"), m["litellm_params"].get("tpm")) for m in config["model_list"]}
     assert limits["pacer"] == limits["pacer-mistral-7b"] == (120, 90000)

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from tf import members_of, resources
+from tf import members_of, resources, vault_secrets
 
 # Shapes of real credentials: LiteLLM/OpenAI keys, Hugging Face tokens, AML keys
 # (32+ base64/hex chars), JWTs, connection strings with account keys.
@@ -47,18 +47,15 @@ def test_every_secret_like_field_is_a_reference(stacks, name):
             continue
         if SENSITIVE_KEYS.search(leaf) and isinstance(value, str) and leaf not in ("key_vault_secret_id",):
             assert value.startswith("${") or "${" in value or "$${{azureml://connections/" in value, f"{path} = {value[:20]!r}"
-    for secret in (v for v in resources(stacks[name], "azapi_resource").values() if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@")):
+    for secret_name, (_, secret) in vault_secrets(stacks[name]).items():
         value = secret["body"]["properties"]["value"]
-        if secret["name"] != "router-config":
-            assert "${" in value, f"secret {secret['name']} holds a literal"
+        if secret_name != "router-config":
+            assert "${" in value, f"secret {secret_name} holds a literal"
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_router_config_holds_only_environment_references(stacks, name):
-    config_secret = next(
-        v for v in resources(stacks[name], "azapi_resource").values()
-        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@") and v["name"] == "router-config"
-    )
+    _, config_secret = vault_secrets(stacks[name])["router-config"]
     config = yaml.safe_load(config_secret["body"]["properties"]["value"])
     assert len(config["model_list"]) == 10  # five roles and five aliases
     for entry in config["model_list"]:

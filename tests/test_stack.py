@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tf import by_path, key_of, members_of, ref, refs_in, resources
+from tf import by_path, key_of, members_of, ref, refs_in, resources, vault_secrets
 
 SHIPPED = ("dev", "prod")
 ROLES = {"pacer", "builder", "maven", "guardian", "artisan"}
@@ -64,14 +64,16 @@ def test_traffic_goes_to_the_deployment_after_it_exists(stacks, name):
     stack = stacks[name]
     endpoints = members_of(stack, "azapi_resource", "endpoint")
     deployments = members_of(stack, "azapi_resource", "deployment")
-    traffic = members_of(stack, "azapi_update_resource", "traffic")
+    traffic = members_of(stack, "azapi_resource_action", "traffic")
     assert set(traffic) == ROLES
-    for role, patch in traffic.items():
+    for role, put in traffic.items():
         ep_key = key_of(stack, "azapi_resource", endpoints[role])
         dep_key = key_of(stack, "azapi_resource", deployments[role])
-        assert patch["resource_id"] == ref("azapi_resource", ep_key, "id")
-        assert patch["body"] == {"properties": {"traffic": {deployments[role]["name"]: 100}}}
-        assert f"azapi_resource.{dep_key}" in patch["depends_on"]
+        assert put["resource_id"] == ref("azapi_resource", ep_key, "id")
+        # A whole-endpoint PUT (replace semantics): the map is exactly {deployment: 100}.
+        assert put["method"] == "PUT" and "action" not in put
+        assert put["body"]["properties"]["traffic"] == {deployments[role]["name"]: 100}
+        assert f"azapi_resource.{dep_key}" in put["depends_on"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -118,15 +120,13 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
     stack = stacks[name]
     _, vault = by_path(stack, "azurerm_key_vault", "/secrets/vault")
     vault_key = key_of(stack, "azurerm_key_vault", vault)
-    secrets = {
-        v["name"]: v
-        for v in resources(stack, "azapi_resource").values()
-        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@")
-    }
+    secrets = {name: value for name, (_, value) in vault_secrets(stack).items()}
     expected = {f"{r}-api-key" for r in ROLES} | {f"{r}-api-base" for r in ROLES} | {"litellm-master-key", "router-config"}
     assert set(secrets) == expected
-    for secret in secrets.values():
-        assert secret["parent_id"] == ref("azurerm_key_vault", vault_key, "id")
+    for name, secret in secrets.items():
+        # A whole-secret PUT through ARM: no DELETE is ever sent (ARM has none for secrets).
+        assert secret["resource_id"] == ref("azurerm_key_vault", vault_key, "id") + f"/secrets/{name}"
+        assert secret["method"] == "PUT" and secret.get("when", "apply") == "apply"
     # Keys come from each endpoint's listKeys action, exported only as sensitive output.
     actions = members_of(stack, "azapi_resource_action", "keys")
     endpoints = members_of(stack, "azapi_resource", "endpoint")
@@ -154,11 +154,7 @@ def test_router_app_is_internal_and_reads_secrets_through_its_identity(stacks, n
     assert app["ingress"]["traffic_weight"] == [{"latest_revision": True, "percentage": 100}]
     assert app["identity"] == {"type": "UserAssigned", "identity_ids": [identity_id]}
     assert len(app["secret"]) >= 6
-    secret_uris = {
-        v["name"]: ref("azapi_resource", k, "output.properties.secretUri")
-        for k, v in resources(stack, "azapi_resource").items()
-        if v["type"].startswith("Microsoft.KeyVault/vaults/secrets@")
-    }
+    secret_uris = {name: ref("azapi_resource_action", k, "output.properties.secretUri") for name, (k, _) in vault_secrets(stack).items()}
     for secret in app["secret"]:
         assert "value" not in secret, f"{secret['name']} is a literal, not a Key Vault reference"
         assert secret["identity"] == identity_id

@@ -38,3 +38,17 @@ def members_of(stack: dict, rtype: str, leaf: str) -> dict[str, dict]:
 
 def key_of(stack: dict, rtype: str, value: dict) -> str:
     return next(k for k, v in resources(stack, rtype).items() if v is value)
+
+
+KEY_VAULT_SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets@"
+
+
+def vault_secrets(stack: dict) -> dict[str, tuple[str, dict]]:
+    """secret name -> (resource key, azapi_resource_action) for every Key Vault secret write."""
+    out = {}
+    for key, value in resources(stack, "azapi_resource_action").items():
+        if value["type"].startswith(KEY_VAULT_SECRET_TYPE):
+            name = value["resource_id"].rsplit("/secrets/", 1)[1]
+            assert name not in out, f"secret {name} written twice"
+            out[name] = (key, value)
+    return out

@@ -7,6 +7,7 @@ HCL objects (azapi 2.x), never ARM template expressions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from cdktf import ITerraformDependable, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource, Token
@@ -28,6 +29,26 @@ API_VERSIONS: dict[str, str] = {
     # Written through ARM so a private (no public access) vault can still be filled.
     "key_vault_secret": "Microsoft.KeyVault/vaults/secrets@2023-07-01",
 }
+
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timeouts:
+    """azapi's `timeouts` block (Go durations such as "70m"); None keeps azapi's default.
+
+    azapi 2.5.0 defaults: create/update/delete 30m, read 5m (internal/services/azapi_resource.go).
+    `azapi_resource_action` applies its *create* timeout to every run, also on update and
+    destroy (azapi_resource_action_resource.go, Action()).
+    """
+
+    create: str | None = None
+    update: str | None = None
+    delete: str | None = None
+    read: str | None = None
+
+    def block(self) -> dict[str, str]:
+        return {k: v for k, v in (("create", self.create), ("update", self.update), ("delete", self.delete), ("read", self.read)) if v}
+
 
 _METADATA = TerraformProviderGeneratorMetadata(provider_name="azapi", provider_version_constraint=AZAPI_VERSION)
 
@@ -54,6 +75,7 @@ class _AzapiBase(TerraformResource):
         resource_type: str,
         kind: str,
         depends_on: Sequence[ITerraformDependable] = (),
+        timeouts: Timeouts | None = None,
     ) -> None:
         if kind not in API_VERSIONS:
             raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
@@ -71,6 +93,8 @@ class _AzapiBase(TerraformResource):
         self.attributes: dict[str, Any] = {}
         self._references: dict[str, str] = {}
         self._set("type", self.azapi_type)
+        if timeouts is not None and timeouts.block():
+            self._set("timeouts", timeouts.block())
 
     def _set(self, key: str, value: Any) -> None:
         self.attributes[key] = value
@@ -112,8 +136,9 @@ class AzapiResource(_AzapiBase):
         replace_triggers: Sequence[str] = (),
         create_before_destroy: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
+        timeouts: Timeouts | None = None,
     ) -> None:
-        super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on)
+        super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on, timeouts=timeouts)
         self.body = dict(body)
         self._set("name", name)
         self._set("parent_id", parent_id)
@@ -146,30 +171,19 @@ class AzapiResource(_AzapiBase):
         return self._reference("identity[0].principal_id")
 
 
-class AzapiUpdateResource(_AzapiBase):
-    """`azapi_update_resource`: patch part of an existing resource (GET, merge, PUT)."""
+class AzapiAction(_AzapiBase):
+    """`azapi_resource_action`: one ARM request, re-sent whenever its body changes.
 
-    def __init__(
-        self,
-        scope: Construct,
-        id: str,
-        *,
-        kind: str,
-        resource_id: str,
-        body: Mapping[str, Any],
-        depends_on: Sequence[ITerraformDependable] = (),
-    ) -> None:
-        super().__init__(scope, id, resource_type="azapi_update_resource", kind=kind, depends_on=depends_on)
-        self.body = dict(body)
-        self._set("resource_id", resource_id)
-        self._set("body", self.body)
-
-
-class AzapiSensitiveAction(_AzapiBase):
-    """`azapi_resource_action` whose response is exported only as sensitive output.
-
-    Used for POST actions that return credentials (e.g. `listKeys`): the values
-    live in `sensitive_output`, so Terraform redacts them in plans and logs.
+    Facts from azapi 2.5.0 (internal/services/azapi_resource_action_resource.go, read 2026-11-27):
+    - `action=""` sends the request to `resource_id` itself (resource_client.go), so
+      `method="PUT"` writes a whole resource with *replace* semantics -- unlike
+      `azapi_update_resource`, which GETs and merges maps before its PUT.
+    - A changed `body` or `method` is an in-place update that sends the request again;
+      a changed `type`, `resource_id` or `action` replaces the resource.
+    - With `when="apply"` (default) destroy sends nothing: right for ARM types that
+      define no DELETE (Key Vault secrets). With `when="destroy"` create sends nothing
+      and destroy sends the request with the values in state.
+    - The create timeout applies to every run (see Timeouts).
     """
 
     def __init__(
@@ -179,15 +193,34 @@ class AzapiSensitiveAction(_AzapiBase):
         *,
         kind: str,
         resource_id: str,
-        action: str,
-        export: Sequence[str],
+        method: str = "POST",
+        action: str = "",
+        body: Mapping[str, Any] | None = None,
+        response_export_values: Sequence[str] = (),
+        sensitive_response_export_values: Sequence[str] = (),
+        when: str = "apply",
         depends_on: Sequence[ITerraformDependable] = (),
+        timeouts: Timeouts | None = None,
     ) -> None:
-        super().__init__(scope, id, resource_type="azapi_resource_action", kind=kind, depends_on=depends_on)
+        if method not in ("POST", "PUT", "PATCH", "GET", "DELETE", "HEAD"):
+            raise ValueError(f"method {method!r}: azapi_resource_action takes POST, PUT, PATCH, GET, DELETE or HEAD")
+        if when not in ("apply", "destroy"):
+            raise ValueError(f"when {when!r}: 'apply' or 'destroy'")
+        super().__init__(scope, id, resource_type="azapi_resource_action", kind=kind, depends_on=depends_on, timeouts=timeouts)
+        self.body = dict(body) if body is not None else None
         self._set("resource_id", resource_id)
-        self._set("action", action)
-        self._set("method", "POST")
-        self._set("sensitive_response_export_values", list(export))
+        if action:
+            self._set("action", action)
+        self._set("method", method)
+        if self.body is not None:
+            self._set("body", self.body)
+        if response_export_values:
+            self._set("response_export_values", list(response_export_values))
+        if sensitive_response_export_values:
+            self._set("sensitive_response_export_values", list(sensitive_response_export_values))
+        if when != "apply":
+            self._set("when", when)
 
     def sensitive_output(self, path: str) -> str:
+        """A reference to `sensitive_output.<path>` (listed in sensitive_response_export_values)."""
         return self._reference(f"sensitive_output.{path}")

@@ -6,6 +6,19 @@ exists, Azure Monitor autoscale on the deployment, and -- handed to a SecretBund
 the endpoint key (from the `listKeys` action, sensitive) and its OpenAI-style base
 URL. Azure ML has no azurerm resource for online endpoints: they go through azapi.
 
+Lifecycle (each rule is tested on the synthesized dependency graph):
+- Traffic is written by a whole-endpoint PUT (`azapi_resource_action`), never by
+  `azapi_update_resource`, which merges maps and would send {old: 100, new: 100} after
+  a SKU change (Azure ML requires traffic to sum to 100). After creation that PUT is
+  the endpoint's only writer (the endpoint resource ignores body changes), so no write
+  can leave traffic out.
+- A SKU change is a new deployment (`<role>-<sku>`, create_before_destroy): Terraform
+  creates it, re-sends the traffic PUT that depends on it, then destroys the old one
+  (hashicorp/terraform docs/destroying.md: dependents update before a CBD destroy).
+- "You cannot delete a deployment that has live traffic allocated to it" (Azure ML docs,
+  how-to-safely-rollout-online-endpoints, read 2026-11-27): a destroy-time PUT sets the
+  endpoint's traffic to {} before the deployment is deleted (member removed, destroy).
+
 Two model sources:
 - `CatalogSource`: a model asset from an Azure ML registry (the model catalog).
 - `ContainerSource`: an OpenAI-compatible server image (TGI by default) that pulls
@@ -17,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Mapping, Union
 
@@ -31,7 +45,7 @@ from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
 )
 from constructs import Construct
 
-from council.azapi import AzapiResource, AzapiSensitiveAction, AzapiUpdateResource
+from council.azapi import AzapiAction, AzapiResource, Timeouts
 from council.errors import PropsError
 from council.policy import AUTOSCALE_METRICS, AutoscaleRules
 from council.naming import check
@@ -41,6 +55,14 @@ DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onli
 # Managed online deployments accept only Default scale settings; instance count
 # changes come from Azure Monitor autoscale.
 MAX_REQUEST_TIMEOUT_SECONDS = 180
+# "Creating the deployment can take up to 15 minutes, depending on whether the
+# underlying environment or image is being built for the first time" (Azure ML docs,
+# how-to-deploy-online-endpoints, read 2026-11-27). GPU allocation and multi-GB image
+# and weight pulls are not bounded by any document, so the azapi timeout doubles the
+# documented creation time plus the longest the readiness probe may keep failing.
+DOCUMENTED_CREATION_SECONDS = 15 * 60
+TIMEOUT_SAFETY_FACTOR = 2
+DEPLOYMENT_DELETE_TIMEOUT = "45m"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -91,6 +113,11 @@ class ProbeTimings:
     readiness_failure_threshold: int = 90
     liveness_failure_threshold: int = 30
 
+    @property
+    def readiness_window_seconds(self) -> int:
+        """Longest a starting server may stay unready before Azure ML fails the deployment."""
+        return self.readiness_initial_delay_seconds + self.period_seconds * self.readiness_failure_threshold
+
     def body(self, initial_delay_seconds: int, failure_threshold: int) -> dict:
         """A ProbeSettings body (ISO-8601 durations) for the REST API."""
         return {
@@ -125,6 +152,17 @@ class CouncilMemberEndpointProps:
     tags: Mapping[str, str] = field(default_factory=dict)
     # Resources the deployment must wait for (e.g. the connection holding its token).
     deployment_depends_on: tuple[ITerraformDependable, ...] = ()
+    # The managed network's outbound rules that image and weight pulls need: the
+    # environment version and the deployment are created only after all of them.
+    egress_ready: tuple[ITerraformDependable, ...] = ()
+
+
+def deployment_timeout(probes: ProbeTimings) -> str:
+    """azapi create/update timeout of a deployment: 2 x (documented creation time + the
+    readiness window), rounded up to 10 minutes. Too short leaves a half-created
+    deployment that the next apply cannot create again ("already exists")."""
+    seconds = TIMEOUT_SAFETY_FACTOR * (DOCUMENTED_CREATION_SECONDS + probes.readiness_window_seconds)
+    return f"{math.ceil(seconds / 600) * 10}m"
 
 
 def _duration(seconds: int) -> str:
@@ -162,6 +200,9 @@ class CouncilMemberEndpoint(Construct):
             identity_type="SystemAssigned",
             body={"properties": endpoint_properties, "tags": tags},
             response_export_values=["properties.scoringUri"],
+            # After creation the traffic PUT below writes the whole endpoint (these
+            # properties and tags included): one writer, so traffic is never left out.
+            ignore_changes=["body"],
         )
 
         deployment_properties: dict = {
@@ -184,7 +225,7 @@ class CouncilMemberEndpoint(Construct):
         if isinstance(props.model, CatalogSource):
             deployment_properties["model"] = props.model.asset_id
         else:
-            self.environment_version = self._server_environment(props.model)
+            self.environment_version = self._server_environment(props.model, props.egress_ready)
             deployment_properties["environmentId"] = self.environment_version.id
             deployment_properties["environmentVariables"] = self._server_variables(props.model)
 
@@ -206,25 +247,53 @@ class CouncilMemberEndpoint(Construct):
             # carries the SKU), created before the old one goes so traffic can move.
             replace_triggers=[props.instance_type],
             create_before_destroy=True,
-            depends_on=props.deployment_depends_on,
+            depends_on=(*props.deployment_depends_on, *props.egress_ready),
+            timeouts=Timeouts(
+                create=deployment_timeout(props.probes),
+                update=deployment_timeout(props.probes),
+                delete=DEPLOYMENT_DELETE_TIMEOUT,
+            ),
         )
+
+        def endpoint_put(traffic: dict[str, int]) -> dict:
+            """The whole endpoint as a PUT body (replace semantics): what Azure keeps."""
+            return {
+                "location": props.location,
+                "identity": {"type": "SystemAssigned"},
+                "properties": {**endpoint_properties, "traffic": traffic},
+                "tags": tags,
+            }
+
         # Traffic can only point at a deployment that exists: set it afterwards.
-        self.traffic = AzapiUpdateResource(
+        self.traffic = AzapiAction(
             self,
             "traffic",
             kind="online_endpoint",
             resource_id=self.endpoint.id,
-            body={"properties": {"traffic": {props.deployment_name: 100}}},
+            method="PUT",
+            body=endpoint_put({props.deployment_name: 100}),
+            depends_on=[self.deployment],
+        )
+        # Destroy-time only: take the traffic away so Azure ML lets the deployment go.
+        self.traffic_release = AzapiAction(
+            self,
+            "traffic-release",
+            kind="online_endpoint",
+            resource_id=self.endpoint.id,
+            method="PUT",
+            body=endpoint_put({}),
+            when="destroy",
             depends_on=[self.deployment],
         )
         self.autoscale = self._autoscale(props)
-        self.keys = AzapiSensitiveAction(
+        self.keys = AzapiAction(
             self,
             "keys",
             kind="online_endpoint",
             resource_id=self.endpoint.id,
             action="listKeys",
-            export=["primaryKey"],
+            method="POST",
+            sensitive_response_export_values=["primaryKey"],
         )
         self.key_secret: BundleSecret = props.secrets.add_secret(
             f"{props.role}-api-key", self.keys.sensitive_output("primaryKey")
@@ -273,7 +342,7 @@ class CouncilMemberEndpoint(Construct):
         if not props.instance_type.startswith("Standard_"):
             raise PropsError(path, "instance_type", props.instance_type, "an Azure VM SKU such as Standard_NC24ads_A100_v4")
 
-    def _server_environment(self, source: ContainerSource) -> AzapiResource:
+    def _server_environment(self, source: ContainerSource, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
         """An environment version for the server image, with its health and scoring routes."""
         properties = {
             "image": source.image,
@@ -294,6 +363,7 @@ class CouncilMemberEndpoint(Construct):
             name=version,
             parent_id=f"{self.props.workspace_id}/environments/{self.props.role}-server",
             body={"properties": properties},
+            depends_on=egress_ready,
         )
 
     def _server_variables(self, source: ContainerSource) -> dict[str, str]:

@@ -6,6 +6,13 @@ run outside the VNet (a laptop, a Terraform Cloud agent) could not reach the dat
 plane, but ARM writes work from anywhere the deployer can reach Azure. Values can be
 other resources' outputs (an endpoint key, a generated password); they are never
 read back, so a plan never prints them.
+
+ARM defines no DELETE for `vaults/secrets` ("The operation 'delete' on resource type
+'vaults/secrets' is disallowed", Azure/terraform-provider-azapi #879), so each secret
+is an `azapi_resource_action` that PUTs the secret: it re-writes the value whenever
+the value changes and sends nothing on destroy. A removed secret stays in the vault
+(and a destroyed vault stays soft-deleted for its retention period): see the README,
+"Destroy an environment".
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from cdktf_cdktf_provider_azurerm.key_vault import KeyVault, KeyVaultNetworkAcls
 from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from constructs import Construct
 
-from council.azapi import API_VERSIONS, AzapiResource
+from council.azapi import AzapiAction
 from council.cloud import ROLE_KEY_VAULT_SECRETS_USER
 from council.errors import PropsError
 from council.naming import check
@@ -45,6 +52,9 @@ class SecretBundleProps:
     public_network_access_enabled: bool = False
     # Extra IP ranges allowed through the firewall (default deny). Empty: none.
     allowed_ip_ranges: tuple[str, ...] = ()
+    # What a reader inside the VNet needs besides the private endpoint before it can
+    # resolve the vault privately (e.g. the privatelink.vaultcore.azure.net zone's VNet link).
+    network_dependencies: tuple[ITerraformDependable, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -54,7 +64,7 @@ class BundleSecret:
 
     name: str
     versionless_id: str  # https://<vault>.vault.azure.net/secrets/<name>
-    resource: AzapiResource
+    resource: AzapiAction
 
 
 class SecretBundle(Construct):
@@ -101,6 +111,9 @@ class SecretBundle(Construct):
             zone_ids=[props.private_dns_zone_id],
             tags=props.tags,
         )
+        # A reader in the VNet (the router resolving Key Vault references when a revision
+        # starts) can reach the vault only once all of these exist.
+        self.reachable_after: tuple[ITerraformDependable, ...] = (self.private_endpoint, *props.network_dependencies)
 
     @property
     def secret_names(self) -> list[str]:
@@ -112,12 +125,12 @@ class SecretBundle(Construct):
             raise PropsError(self.node.path, "secret name", name, "lowercase letters, digits and - (also a valid Container Apps secret name)")
         if name in self._secrets:
             raise PropsError(self.node.path, "secret name", name, "a name not already in this bundle")
-        resource = AzapiResource(
+        resource = AzapiAction(
             self,
             f"secret-{name}",
             kind="key_vault_secret",
-            name=name,
-            parent_id=self.key_vault_id,
+            resource_id=f"{self.key_vault_id}/secrets/{name}",
+            method="PUT",
             body={"properties": {"value": value, "contentType": content_type}},
             response_export_values=["properties.secretUri"],
         )
