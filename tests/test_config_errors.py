@@ -37,6 +37,14 @@ def _set(path: str, value):
 _DELETE = object()
 
 
+def _a10_quota_need() -> int:
+    """vCPUs dev's NV36ads A10 v5 members reserve at max scale, by Azure ML's documented rule:
+    ceil(1.2 x instances) x cores per deployment (how-to-manage-quotas: 10 instances of a
+    4-core VM need 48 cores); an NV36ads_A10_v5 has 36 vCPUs (NVadsA10_v5 size page)."""
+    members = raw_environment("dev")["members"]
+    return sum(-(-12 * m["instances"]["max"] // 10) * 36 for m in members if m["sku"] == "Standard_NV36ads_A10_v5")
+
+
 def _all(*mutations):
     def mutate(data):
         for m in mutations:
@@ -72,7 +80,7 @@ CASES = [
     ("context-beyond-model", _dev_with(_all(_set("members.2.model.max_model_len", 200000), _set("members.2.sku", "Standard_NC96ads_A100_v4"))),
      "members[2] (maven).model.max_model_len", "exceeds"),
     ("gated-model-without-token", _dev_with(_set("members.4.model.hf_token_required", False)), "members[4] (artisan).model.hf_token_required", "gated"),
-    ("quota-shortfall", _dev_with(_set("quota", {"StandardNVADSA10v5Family": 100})), "quota.StandardNVADSA10v5Family", "need 260"),
+    ("quota-shortfall", _dev_with(_set("quota", {"StandardNVADSA10v5Family": 100})), "quota.StandardNVADSA10v5Family", f"need {_a10_quota_need()} "),
     ("name-too-long", _dev_with(_set("name_suffix", "abcdef")).replace("role: guardian", "role: guardianxyz"),
      "members[3] (guardianxyz).role", "3-32", "staging"),
     ("consumption-only-subnet-too-small", _dev_with(_set("router.environment_type", "consumption-only")), "network.apps_subnet", "/23"),
@@ -143,4 +151,5 @@ def test_construct_validation_names_the_environment_file():
         build_app([("staging-eu-west", Path("environments/staging-eu-west.yaml"), env)], outdir="/tmp/council-never-written")
     line = caught.value.line()
     assert line.startswith("environments/staging-eu-west.yaml: ")
-    assert "online endpoint name" in line and "3-32" in line
+    # With the 6-character subscription-derived suffix, the workspace name is the first to break.
+    assert "ml workspace name" in line and "3-33" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,8 +29,13 @@ class GpuSku:
     def total_gpu_memory_gb(self) -> float:
         return self.gpus * self.gpu_memory_gb
 
-    def quota_vcpus(self, instances: int) -> float:
-        return instances * self.vcpus * (1.2 if self.upgrade_reserve else 1.0)
+    def quota_vcpus(self, instances: int) -> int:
+        """vCPU quota one deployment of `instances` reserves: Azure ML's docs give
+        `ceil(1.2 * instances) * cores` for SKUs with the upgrade reserve ("10 instances
+        of a 4-core VM need 48 cores"); A100, H100 and ND SKUs skip the 20%
+        (how-to-manage-quotas, reference-managed-online-endpoints-vm-sku-list; read 2026-11-27)."""
+        reserved = math.ceil(round(1.2 * instances, 9)) if self.upgrade_reserve else instances
+        return reserved * self.vcpus
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,15 @@ class ContainerAppsPrices:
 
 
 @dataclass(frozen=True)
+class EgressFacts:
+    """Hosts the managed network must allow, per model source (catalog/egress.yaml)."""
+
+    registries: dict[str, tuple[str, ...]]  # Azure ML registry -> FQDNs
+    image_registries: dict[str, tuple[str, ...]]  # image host -> FQDNs
+    huggingface: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Catalog:
     skus: dict[str, GpuSku]
     models: dict[str, ModelFacts]
@@ -74,6 +89,7 @@ class Catalog:
     as_of: str
     price_region: str
     container_apps: ContainerAppsPrices
+    egress: EgressFacts
 
     def model_for_asset(self, asset_id: str) -> ModelFacts | None:
         """`azureml://registries/<reg>/models/<name>/versions/<n>` -> the model, if known."""
@@ -90,6 +106,14 @@ class Catalog:
 
 def _read(name: str) -> dict:
     return yaml.safe_load((CATALOG_DIR / name).read_text(encoding="utf-8"))
+
+
+def _egress(data: dict) -> EgressFacts:
+    return EgressFacts(
+        registries={name: tuple(hosts) for name, hosts in data["registries"].items()},
+        image_registries={name: tuple(hosts) for name, hosts in data["image_registries"].items()},
+        huggingface=tuple(data["huggingface"]),
+    )
 
 
 @lru_cache(maxsize=1)
@@ -121,5 +145,6 @@ def load_catalog() -> Catalog:
         regions=frozenset(region_data["regions"]),
         as_of=str(sku_data["as_of"]),
         price_region=sku_data["price_region"],
+        egress=_egress(_read("egress.yaml")),
         container_apps=ContainerAppsPrices(**{k: (str(v) if k == "as_of" else v) for k, v in _read("container_apps.yaml").items()}),
     )

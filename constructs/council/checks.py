@@ -8,13 +8,12 @@ problem (not only the first) as `<field>: <what is wrong; how to fix>`. main.py
 from __future__ import annotations
 
 import ipaddress
-import math
 from dataclasses import dataclass
 
 from council.catalog import Catalog, ModelFacts, load_catalog
 from council.config import CatalogModel, ContainerModel, CreateNetwork, Environment, Member
 from council.errors import CouncilError
-from council.naming import Names
+from council.naming import names_for
 
 # Share of GPU memory a plan may use: the rest is headroom for activations,
 # CUDA context and the serving framework's own buffers.
@@ -42,10 +41,23 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     problems += _check_network(env)
     for index, member in enumerate(env.members):
         problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
+    problems += _check_egress(env, catalog)
     problems += _check_quota(env, catalog)
     if not problems:  # cost needs a valid plan (known SKUs) to mean anything
         problems += _check_budget(env, stack, catalog)
     return problems
+
+
+def notices(env: Environment, source: str) -> list[str]:
+    """Not errors (synth goes on), but what must be done before `cdktf deploy`."""
+    found = []
+    backend = env.backend
+    if getattr(backend, "type", None) == "cloud" and not backend.organization:
+        found.append(
+            f"{source}: backend.organization: not set; before `cdktf deploy` set it to your Terraform Cloud organization "
+            "(or export TF_CLOUD_ORGANIZATION) and run `terraform login`; until then terraform init stops"
+        )
+    return found
 
 
 def raise_if_problems(env: Environment, stack: str, source: str) -> None:
@@ -64,7 +76,7 @@ def _check_region(env: Environment, catalog: Catalog) -> list[Problem]:
 
 # --------------------------------------------------------------------------- names
 def _check_names(env: Environment, stack: str) -> list[Problem]:
-    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    names = names_for(env, stack)
     computations = [
         ("name_prefix", names.resource_group),
         ("name_prefix", names.ml_workspace),
@@ -171,16 +183,31 @@ def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
     return _gpu_need(model, _served_tokens(member, model))
 
 
+# --------------------------------------------------------------------------- egress
+def _check_egress(env: Environment, catalog: Catalog) -> list[Problem]:
+    from council.egress import unknown_sources
+
+    return [
+        Problem(
+            f"members[{u.member_index}] ({env.members[u.member_index].role}).{u.field}",
+            f"no outbound rules are known for {u.value!r}: the managed network (AllowOnlyApprovedOutbound) would block its "
+            f"pulls mid-deploy; add the hosts it needs under {u.table} in constructs/council/catalog/egress.yaml, with their source",
+        )
+        for u in unknown_sources(env, catalog)
+    ]
+
+
 # --------------------------------------------------------------------------- quota
 def quota_needed(env: Environment, catalog: Catalog | None = None) -> dict[str, int]:
-    """vCPUs per VM family at every member's max scale, with the 20% upgrade reserve where it applies."""
+    """vCPUs per VM family at every member's max scale: per deployment
+    `ceil(1.2 x instances) x cores` where the upgrade reserve applies (GpuSku.quota_vcpus)."""
     catalog = catalog or load_catalog()
-    needed: dict[str, float] = {}
+    needed: dict[str, int] = {}
     for member in env.members:
         sku = catalog.skus.get(member.sku)
         if sku is not None:
             needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(member.instances.max)
-    return {family: math.ceil(vcpus) for family, vcpus in needed.items()}
+    return needed
 
 
 def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
@@ -189,7 +216,7 @@ def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
         declared = env.quota.get(family)
         if declared is not None and declared < needed:
             problems.append(Problem(f"quota.{family}", f"declared quota is {declared} vCPUs but the members need {needed} at max scale "
-                                                       "(including Azure ML's 20% upgrade reserve where it applies); request more "
+                                                       "(per deployment ceil(1.2 x instances) x cores where Azure ML's 20% upgrade reserve applies); request more "
                                                        "quota or lower instances.max"))
     return problems
 

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from council.catalog import Catalog, load_catalog
 from council.checks import gpu_need_gb, quota_needed
 from council.config import CatalogModel, Environment
-from council.naming import Names
+from council.naming import names_for
 
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -68,7 +68,7 @@ def _round(value: float) -> float:
 
 def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> dict:
     catalog = catalog or load_catalog()
-    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    names = names_for(env, stack)
     members = []
     for member in env.members:
         sku = catalog.skus.get(member.sku)
@@ -173,7 +173,7 @@ def format_table(data: dict) -> str:
             lines.append("  ".join("-" * w for w in widths))
     lines.append(f"budget: {_money(data['budget_usd'])} per month")
     lines.append("")
-    lines.append("quota (vCPUs per VM family at max scale; +20% upgrade reserve where marked):")
+    lines.append("quota (vCPUs per VM family at max scale; (+20%): ceil(1.2 x instances) x cores per deployment):")
     for q in data["quota"]:
         declared = "not declared" if q["declared"] is None else f"declared {q['declared']}"
         status = "" if q["declared"] is None else ("  OK" if q["declared"] >= q["vcpus_needed_at_max"] else "  SHORT")

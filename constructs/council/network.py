@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
@@ -64,6 +65,7 @@ class CouncilNetwork(Construct):
     def __init__(self, scope: Construct, id: str, *, props: NewNetworkProps | ExistingNetworkProps) -> None:
         super().__init__(scope, id)
         self._zone_ids: dict[str, str] = {}
+        self._zone_links: dict[str, ITerraformDependable] = {}
         if isinstance(props, ExistingNetworkProps):
             self._adopt(props)
         else:
@@ -151,7 +153,7 @@ class CouncilNetwork(Construct):
         zone = PrivateDnsZone(
             self, f"zone-{purpose}", name=zone_name, resource_group_name=resource_group_name, tags=dict(tags)
         )
-        PrivateDnsZoneVirtualNetworkLink(
+        self._zone_links[purpose] = PrivateDnsZoneVirtualNetworkLink(
             self,
             f"zone-{purpose}-link",
             name=f"link-{purpose.replace('_', '-')}",
@@ -163,6 +165,14 @@ class CouncilNetwork(Construct):
         )
         self._zone_ids[purpose] = zone.id
         return zone.id
+
+    def zone_ready(self, purpose: str) -> tuple[ITerraformDependable, ...]:
+        """What must exist before the VNet resolves names in the zone for `purpose`: the
+        zone's VNet link when this network created it; nothing for an adopted zone (the
+        landing zone links its zones)."""
+        self.zone_id(purpose)  # validates the purpose
+        link = self._zone_links.get(purpose)
+        return (link,) if link is not None else ()
 
     def zone_id(self, purpose: str) -> str:
         """The private DNS zone id for a purpose in ZONE_PURPOSES."""

@@ -204,8 +204,10 @@ class RouterApp(Construct):
                     )
                 ],
             ),
-            # The identity must be able to read Key Vault before the app resolves its secrets.
-            depends_on=[self.read_grant],
+            # A revision resolves its Key Vault references when it is created: the identity
+            # must hold its grant, and the vault must be reachable privately from the VNet
+            # (its private endpoint and the privatelink zone's VNet link) by then.
+            depends_on=[self.read_grant, *bundle.reachable_after],
             tags=tags,
         )
 

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
     MachineLearningWorkspace,
     MachineLearningWorkspaceIdentity,
     MachineLearningWorkspaceManagedNetwork,
+    MachineLearningWorkspaceTimeouts,
 )
 from cdktf_cdktf_provider_azurerm.machine_learning_workspace_network_outbound_rule_fqdn import (
     MachineLearningWorkspaceNetworkOutboundRuleFqdn,
@@ -35,6 +37,11 @@ from council.naming import check
 from council.private_link import private_endpoint
 
 ISOLATION_MODES = ("AllowOnlyApprovedOutbound", "AllowInternetOutbound")
+# provision_on_creation builds the managed network while the workspace is created:
+# "about 30 minutes" for automatic network provisioning, and "the first FQDN rule adds
+# around 10 minutes" (Azure ML docs, how-to-managed-network, read 2026-11-27). azurerm's
+# default create timeout is 30 minutes; a timed-out create leaves a workspace behind.
+WORKSPACE_CREATE_TIMEOUT = "90m"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +95,11 @@ class CouncilWorkspace(Construct):
             allow_nested_items_to_be_public=False,
             public_network_access_enabled=False,
             infrastructure_encryption_enabled=True,
+            # Nothing here needs the blob/queue data plane, which a private account
+            # answers with 403: the stack turns azurerm's data-plane calls off
+            # (features.storage.data_plane_available = false). blob_properties go
+            # through ARM's BlobServices API; queue_properties and static_website
+            # would need the data plane and must not be set.
             # Azure ML's system datastores authenticate with the account key; azurerm 4.55
             # cannot switch the workspace to identity-based datastore access.
             shared_access_key_enabled=True,
@@ -129,19 +141,28 @@ class CouncilWorkspace(Construct):
                 provision_on_creation_enabled=True,
             ),
             sku_name="Basic",
+            timeouts=MachineLearningWorkspaceTimeouts(create=WORKSPACE_CREATE_TIMEOUT),
             tags=tags,
         )
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.workspace_id: str = self.workspace.id
-        for fqdn in props.outbound_fqdns:
+        # Written one after another: concurrent writes to a workspace's outbound rules
+        # lose rules (Azure/terraform-provider-azapi #453), and azurerm 4.55 takes no lock
+        # on them. Pulls that need the egress wait for every rule (`egress_ready`).
+        rules: list[MachineLearningWorkspaceNetworkOutboundRuleFqdn] = []
+        for fqdn in sorted(set(props.outbound_fqdns)):
             slug = fqdn.replace(".", "-").replace("*", "any")
-            MachineLearningWorkspaceNetworkOutboundRuleFqdn(
-                self,
-                f"outbound-{slug}",  # keyed by the FQDN itself: reordering the list moves nothing
-                name=f"allow-{slug}"[:64],
-                workspace_id=self.workspace_id,
-                destination_fqdn=fqdn,
+            rules.append(
+                MachineLearningWorkspaceNetworkOutboundRuleFqdn(
+                    self,
+                    f"outbound-{slug}",  # keyed by the FQDN itself: reordering the list moves nothing
+                    name=f"allow-{slug}"[:64],
+                    workspace_id=self.workspace_id,
+                    destination_fqdn=fqdn,
+                    depends_on=rules[-1:] or None,
+                )
             )
+        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(rules)
         self.private_endpoint = private_endpoint(
             self,
             "private-endpoint",
