@@ -17,6 +17,11 @@ def main() -> int:
     root = Path(__file__).resolve().parent
     try:
         environments = load_all(discover(root, os.environ.get("COUNCIL_ENVIRONMENTS")))
+        from council.checks import notices
+
+        for _, path, env in environments:
+            for line in notices(env, os.path.relpath(path)):
+                print(f"warning: {line}", file=sys.stderr)
         # Imported only now: loading the cdktf/azurerm runtime takes seconds.
         from council.synth import build_app, synth
 

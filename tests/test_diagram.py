@@ -19,7 +19,7 @@ from conftest import EXISTING_NETWORK, ROOT, raw_environment
 from council.config import parse_environment
 from council.diagram import REQUEST_LABEL, architecture_mermaid, render_diagram
 from council.errors import CouncilError
-from council.naming import Names
+from council.naming import names_for
 
 LABEL = r'\["[^"]*"\]'
 ID = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -29,7 +29,7 @@ BODY_LINE = re.compile(
 
 
 def names(env, stack: str) -> Names:
-    return Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    return names_for(env, stack)
 
 
 def need_dot() -> None:

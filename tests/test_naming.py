@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 import pytest
@@ -18,16 +19,30 @@ RULES = {
 }
 
 
+# What Terraform makes of `local.name_suffix` for some subscription: six hex digits.
+SUFFIX_LOCAL = "${substr(sha1(lower(data.azurerm_client_config.client.subscription_id)), 0, 6)}"
+SAMPLE_SUFFIX = hashlib.sha1(b"00000000-0000-0000-0000-000000000000").hexdigest()[:6]
+
+
+def _planned(stack: dict, name: str) -> str:
+    """A name as Terraform plans it: the subscription-derived suffix filled in."""
+    if "${local.name_suffix}" in name:
+        assert stack["locals"]["name_suffix"] == SUFFIX_LOCAL
+        assert name.endswith("${local.name_suffix}"), "the suffix always ends the name"
+    return name.replace("${local.name_suffix}", SAMPLE_SUFFIX)
+
+
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_names_follow_azure_rules(stacks, name):
     stack = stacks[name]
     for rtype, rule in RULES.items():
         for res in resources(stack, rtype).values():
-            assert re.match(rule, res["name"]), f"{rtype} {res['name']!r}"
-            assert "--" not in res["name"]
+            planned = _planned(stack, res["name"])
+            assert re.match(rule, planned), f"{rtype} {planned!r}"
+            assert "--" not in planned
     for ep in members_of(stack, "azapi_resource", "endpoint").values():
         # <name>.<region>.inference.ml.azure.com: 3-32 chars, letter first.
-        assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{2,31}", ep["name"]), ep["name"]
+        assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{2,31}", _planned(stack, ep["name"])), ep["name"]
     for secret in resources(stack, "azurerm_container_app")[next(iter(resources(stack, "azurerm_container_app")))]["secret"]:
         assert re.fullmatch(r"[a-z0-9][a-z0-9-]*[a-z0-9]", secret["name"])
 
@@ -57,3 +72,24 @@ def test_shortened_global_names_keep_the_unique_suffix():
     for name, limit in ((names.key_vault("c"), 24), (names.storage_account(), 24)):
         assert len(name) <= limit and name.endswith("q7w9z2"), name
     assert Names(prefix="council", stack="dev", suffix="k7q2").key_vault("c") == "kvc-councildevk7q2"
+
+
+def test_the_same_file_in_two_subscriptions_gets_different_global_names():
+    """Nobody edits a file: the suffix follows the subscription (an explicit name_suffix still wins)."""
+    from conftest import raw_environment
+    from council.config import parse_environment
+    from council.naming import names_for
+
+    data = raw_environment("dev")
+    assert "name_suffix" not in data, "the shipped files rely on the derived suffix"
+    subs = ("11111111-2222-3333-4444-555555555555", "AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE")
+    names = [names_for(parse_environment({**data, "subscription_id": sub}, "dev.yaml"), "dev") for sub in subs]
+    for kind in ("key_vault", "storage_account", "online_endpoint"):
+        args = ("c",) if kind == "key_vault" else ("pacer",) if kind == "online_endpoint" else ()
+        first, second = (getattr(n, kind)(*args) for n in names)
+        assert first != second, kind
+        # Terraform's sha1() of the lowercased id, first six hex digits: what the plan computes.
+        assert first.endswith(hashlib.sha1(subs[0].lower().encode()).hexdigest()[:6]), first
+        assert second.endswith(hashlib.sha1(subs[1].lower().encode()).hexdigest()[:6]), second
+    explicit = names_for(parse_environment({**data, "subscription_id": subs[0], "name_suffix": "k7q2"}, "dev.yaml"), "dev")
+    assert explicit.key_vault("c") == "kvc-councildevk7q2"

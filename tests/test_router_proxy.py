@@ -42,10 +42,10 @@ def _dev_for_proxy():
 
 
 def _render(env) -> str:
-    from council.naming import Names
+    from council.naming import names_for
     from council.router_config import render_router_config, router_members
 
-    names = Names(prefix=env.name_prefix, stack="dev", suffix=env.name_suffix)
+    names = names_for(env, "dev")
     return render_router_config(env, router_members(env))
 
 

@@ -13,9 +13,10 @@ from constructs import Construct
 
 
 class TerraformCloudBlock(TerraformBackend):
-    def __init__(self, scope: Construct, *, hostname: str, organization: str, workspace: str) -> None:
+    def __init__(self, scope: Construct, *, hostname: str, organization: str | None, workspace: str) -> None:
         super().__init__(scope, "backend", "cloud")
-        self._block = {"hostname": hostname, "organization": organization, "workspaces": {"name": workspace}}
+        # Without an organization Terraform reads TF_CLOUD_ORGANIZATION, or stops at init.
+        self._block = {"hostname": hostname, **({"organization": organization} if organization else {}), "workspaces": {"name": workspace}}
 
     def to_terraform(self):  # overrides the jsii method: what lands under `terraform`
         return {"terraform": {"cloud": self._block}}

@@ -31,8 +31,12 @@ def _validate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     paths = [resolve(spec) for spec in args.envs] if args.envs else discover(Path.cwd(), None)
-    for name, path, _ in load_all(paths):
+    from council.checks import notices
+
+    for name, path, env in load_all(paths):
         print(f"ok: {path} ({name})")
+        for line in notices(env, str(path)):
+            print(f"warning: {line}", file=sys.stderr)
     return 0
 
 

@@ -42,10 +42,16 @@ class LocalBackend(_Model):
 
 
 class TerraformCloudBackend(_Model):
-    """State and runs in Terraform Cloud / Enterprise."""
+    """State and runs in Terraform Cloud / Enterprise.
+
+    Without `organization` the synthesized `cloud {}` block leaves it out: Terraform then
+    takes TF_CLOUD_ORGANIZATION, and without that `terraform init` (the first step of
+    `cdktf deploy`) stops with '"organization" must be set in the cloud configuration or
+    as an environment variable: TF_CLOUD_ORGANIZATION.' -- before it touches any state.
+    """
 
     type: Literal["cloud"]
-    organization: str = Field(min_length=1)
+    organization: str | None = Field(default=None, min_length=1, pattern=r"^[A-Za-z0-9_-]+$")
     workspace: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_-]{1,90}$")
     hostname: str = "app.terraform.io"
 
@@ -282,8 +288,11 @@ class Budget(_Model):
     """A monthly Azure cost budget on the council's resource group, with e-mail alerts."""
 
     amount_usd: float = Field(gt=0)
-    # Azure budgets start on the first day of a month.
-    start_date: date
+    # Leave unset (recommended): the budget starts on the first of the month of the first
+    # apply, recorded once by a time_static resource, so it is valid whenever the stack is
+    # first applied and never changes afterwards. A date set here must be the first of a
+    # month, and Azure refuses a past one outside the current month.
+    start_date: date | None = None
     # Percentages of the amount that notify the contacts: actual spend...
     actual_thresholds_percent: tuple[int, ...] = BUDGET_ACTUAL_THRESHOLDS_PERCENT
     # ...and forecast spend (Azure's month-end forecast).
@@ -291,8 +300,8 @@ class Budget(_Model):
 
     @field_validator("start_date")
     @classmethod
-    def _first_of_month(cls, value: date) -> date:
-        if value.day != 1:
+    def _first_of_month(cls, value: date | None) -> date | None:
+        if value is not None and value.day != 1:
             raise ValueError(f"{value} is not the first day of a month; Azure budgets start on the 1st (e.g. {value.replace(day=1)})")
         return value
 
@@ -322,7 +331,9 @@ class Alerts(_Model):
 class Environment(_Model):
     location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
     name_prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,7}$")
-    name_suffix: str = Field(pattern=r"^[a-z0-9]{2,6}$")
+    # Optional: by default the suffix is derived from the subscription (naming.SUFFIX_LENGTH
+    # hex digits of its SHA-1), so the same file deployed into two subscriptions never collides.
+    name_suffix: str | None = Field(default=None, pattern=r"^[a-z0-9]{2,6}$")
     subscription_id: str | None = Field(
         default=None, pattern=r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
     )

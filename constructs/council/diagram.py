@@ -25,7 +25,7 @@ from pathlib import Path
 from council.cloud import AZURE_PUBLIC
 from council.config import CatalogModel, CreateNetwork, Environment
 from council.errors import CouncilError
-from council.naming import Names
+from council.naming import names_for
 
 REQUEST_LABEL = "POST /v1/chat/completions, Bearer key"
 FORMATS = (".svg", ".png", ".mmd")
@@ -70,7 +70,7 @@ def _arm_name(resource_id: str, kind: str) -> str:
 
 
 def _architecture(env: Environment, stack: str) -> _Architecture:
-    names = Names(prefix=env.name_prefix, stack=stack, suffix=env.name_suffix)
+    names = names_for(env, stack)
     arch = _Architecture(title=f"AI Council: {stack} ({env.location})")
     group, node, edge = arch.groups.append, arch.nodes.append, arch.edges.append
 

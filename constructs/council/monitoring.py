@@ -29,6 +29,8 @@ from cdktf_cdktf_provider_azurerm.monitor_metric_alert import (
     MonitorMetricAlertCriteria,
     MonitorMetricAlertCriteriaDimension,
 )
+from cdktf import Fn
+from cdktf_cdktf_provider_time.static_resource import StaticResource
 from constructs import Construct
 
 from council.errors import PropsError
@@ -37,6 +39,8 @@ from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THR
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
 CONTAINER_APP_NAMESPACE = "Microsoft.App/containerApps"
+# The first day of the first apply's month, in the RFC 3339 form azurerm wants.
+BUDGET_START_FORMAT = "YYYY-MM-01'T'00:00:00'Z'"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -54,7 +58,12 @@ class CouncilMonitoringProps:
     resource_group_id: str
     contacts: tuple[str, ...]
     budget_amount_usd: float
-    budget_start: date
+    # None (the default): the first of the month of the first apply, recorded once by a
+    # time_static resource. azurerm refuses a past start date outside the current month
+    # ("Past start date should be selected within the timegrain period") and start_date is
+    # ForceNew, so a fixed date breaks the first apply after its month and any later
+    # computed date would re-create the budget.
+    budget_start: date | None = None
     actual_thresholds_percent: tuple[int, ...] = BUDGET_ACTUAL_THRESHOLDS_PERCENT
     forecast_thresholds_percent: tuple[int, ...] = BUDGET_FORECAST_THRESHOLDS_PERCENT
     members: tuple[MonitoredMember, ...] = ()
@@ -68,7 +77,7 @@ class CouncilMonitoring(Construct):
         super().__init__(scope, id)
         if not props.contacts:
             raise PropsError(self.node.path, "contacts", props.contacts, "at least one e-mail address")
-        if props.budget_start.day != 1:
+        if props.budget_start is not None and props.budget_start.day != 1:
             raise PropsError(self.node.path, "budget_start", props.budget_start, "the first day of a month")
         self._props = props
         tags = dict(props.tags)
@@ -80,7 +89,7 @@ class CouncilMonitoring(Construct):
             resource_group_id=props.resource_group_id,
             amount=props.budget_amount_usd,
             time_grain="Monthly",
-            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=f"{props.budget_start.isoformat()}T00:00:00Z"),
+            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=self._budget_start(props.budget_start)),
             notification=[
                 ConsumptionBudgetResourceGroupNotification(
                     enabled=True, threshold=percent, threshold_type=kind, operator="GreaterThanOrEqualTo", contact_emails=list(props.contacts)
@@ -148,6 +157,13 @@ class CouncilMonitoring(Construct):
                     dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeCategory", operator="Include", values=["5xx"])],
                 ),
             )
+
+    def _budget_start(self, start: date | None) -> str:
+        if start is not None:
+            return f"{start.isoformat()}T00:00:00Z"
+        first_apply = StaticResource(self, "budget-start")
+        # formatdate: digits and punctuation are literal, letters in quotes ('T', 'Z').
+        return Fn.formatdate(BUDGET_START_FORMAT, first_apply.rfc3339)
 
     def _alert(self, id: str, *, scope: str, severity: int, window: str, description: str, criteria: MonitorMetricAlertCriteria) -> MonitorMetricAlert:
         return MonitorMetricAlert(

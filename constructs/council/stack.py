@@ -7,17 +7,20 @@ environment name, so `cdktf deploy dev` deploys `environments/dev.yaml`.
 
 from __future__ import annotations
 
-from cdktf import Aspects, LocalBackend, TerraformOutput, TerraformStack, TerraformVariable
+from cdktf import Aspects, Fn, LocalBackend, TerraformLocal, TerraformOutput, TerraformStack, TerraformVariable
 from cdktf_cdktf_provider_azurerm.data_azurerm_client_config import DataAzurermClientConfig
 from cdktf_cdktf_provider_azurerm.log_analytics_workspace import LogAnalyticsWorkspace
 from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
+    AzurermProviderFeaturesMachineLearning,
     AzurermProviderFeaturesResourceGroup,
+    AzurermProviderFeaturesStorage,
 )
 from cdktf_cdktf_provider_azurerm.resource_group import ResourceGroup
 from cdktf_cdktf_provider_random.provider import RandomProvider
+from cdktf_cdktf_provider_time.provider import TimeProvider
 from constructs import Construct
 
 from council.aspects import SecurityAspect
@@ -34,7 +37,9 @@ from council.member_endpoint import (
 )
 from council.monitoring import CouncilMonitoring, CouncilMonitoringProps, MonitoredMember
 from council.policy import AlertThresholds, AutoscaleRules
-from council.naming import Names
+from council.catalog import load_catalog
+from council.egress import required_fqdns
+from council.naming import SUFFIX_LENGTH, names_for
 from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
 from council.router_app import RouterApp, RouterAppProps
 from council.router_config import member_secret_environment, render_router_config, router_members
@@ -42,22 +47,15 @@ from council.secret_bundle import SecretBundle, SecretBundleProps
 from council.workspace import CouncilWorkspace, CouncilWorkspaceProps
 
 HF_TOKEN_CONNECTION = "hf-token"
-# What a container-served member must reach from the workspace's managed network:
-# the server image's registry and Hugging Face's hub and file CDNs.
-CONTAINER_OUTBOUND_FQDNS = (
-    "ghcr.io",
-    "pkg-containers.githubusercontent.com",
-    "huggingface.co",
-    "cdn-lfs.huggingface.co",
-    "cdn-lfs-us-1.hf.co",
-    "cas-bridge.xethub.hf.co",
-)
+# `sensitive_body` (write-only arguments) needs Terraform 1.11: an older Terraform
+# must stop at init with its own clear message, not fail late.
+REQUIRED_TERRAFORM_VERSION = ">= 1.11.0"
 
 
 class CouncilStack(TerraformStack):
     def __init__(self, scope: Construct, id: str, *, env: Environment) -> None:
         super().__init__(scope, id)
-        names = Names(prefix=env.name_prefix, stack=id, suffix=env.name_suffix)
+        self.add_override("terraform.required_version", REQUIRED_TERRAFORM_VERSION)
         tags = {"workload": "ai-council", "environment": id, **env.tags}
         location = env.location
         self._backend(id, env)
@@ -69,8 +67,18 @@ class CouncilStack(TerraformStack):
             "azurerm",
             features=[
                 AzurermProviderFeatures(
+                    # Purge-protected vaults cannot be purged; re-creating a destroyed
+                    # environment recovers them (same name) instead of failing.
                     key_vault=[AzurermProviderFeaturesKeyVault(purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True)],
                     resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                    # The workspace storage is private: azurerm's post-create blob data-plane
+                    # poll would get 403 and fail the create. Nothing here needs the data plane.
+                    storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
+                    # A soft-deleted workspace keeps its name for 14 days and a create with
+                    # that name fails ("Soft-deleted workspace exists. Please purge or recover
+                    # it"): destroy purges it so the environment can be created again. The
+                    # council keeps no data in the workspace (endpoints are hard-deleted anyway).
+                    machine_learning=[AzurermProviderFeaturesMachineLearning(purge_soft_deleted_workspace_on_destroy=True)],
                 )
             ],
             subscription_id=env.subscription_id,
@@ -78,7 +86,15 @@ class CouncilStack(TerraformStack):
         )
         AzapiProvider(self, "azapi")
         RandomProvider(self, "random")
+        TimeProvider(self, "time")
         client = DataAzurermClientConfig(self, "client")
+        suffix_token = None
+        if not env.name_suffix and not env.subscription_id:
+            # Known at plan (a data source): names show in the plan, and stay put.
+            suffix = TerraformLocal(self, "name_suffix", Fn.substr(Fn.sha1(Fn.lower(client.subscription_id)), 0, SUFFIX_LENGTH))
+            suffix_token = suffix.as_string
+        names = names_for(env, id, suffix_token=suffix_token)
+        catalog = load_catalog()
 
         group = ResourceGroup(self, "resource-group", name=names.resource_group(), location=location, tags=tags)
         rg = group.name
@@ -127,6 +143,7 @@ class CouncilStack(TerraformStack):
                     private_endpoints_subnet_id=network.private_endpoints_subnet_id,
                     private_dns_zone_id=network.zone_id("key_vault"),
                     private_endpoint_name=names.private_endpoint(f"kv{purpose}"),
+                    network_dependencies=network.zone_ready("key_vault"),
                     tags=tags,
                 ),
             )
@@ -134,7 +151,6 @@ class CouncilStack(TerraformStack):
         secrets = bundle("secrets", "c")
         workspace_vault = bundle("workspace-vault", "w")
 
-        has_container_members = any(not isinstance(m.model, CatalogModel) for m in env.members)
         workspace = CouncilWorkspace(
             self,
             "workspace",
@@ -150,7 +166,7 @@ class CouncilStack(TerraformStack):
                 private_endpoint_name=names.private_endpoint("mlw"),
                 api_zone_id=network.zone_id("aml_api"),
                 notebooks_zone_id=network.zone_id("aml_notebooks"),
-                outbound_fqdns=CONTAINER_OUTBOUND_FQDNS if has_container_members else (),
+                outbound_fqdns=required_fqdns(env, catalog),
                 tags=tags,
             ),
         )
@@ -193,6 +209,7 @@ class CouncilStack(TerraformStack):
                     max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
                     tags=tags,
                     deployment_depends_on=(token_connection,) if token_connection and source.needs_token else (),
+                    egress_ready=workspace.egress_ready,
                 ),
             )
             self.members.append(endpoint)
