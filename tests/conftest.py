@@ -18,7 +18,6 @@ import yaml
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_DIR = ROOT.parent / "shared" / "data" / "azure-ml-rest-spec"
 ENV_DIR = ROOT / "environments"
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-landing-zone/providers/Microsoft.Network"

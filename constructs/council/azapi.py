@@ -18,12 +18,12 @@ AZAPI_SOURCE = "Azure/azapi"
 # sensitive_response_export_values on actions (2.3.0).
 AZAPI_VERSION = "2.5.0"
 
-# One table: resource type -> "type@api-version". The online endpoint and
-# deployment versions are covered by ../shared/data/azure-ml-rest-spec schemas.
+# One table: resource type -> "type@api-version". Every entry has Microsoft's request
+# body schema vendored in tests/rest_specs/ (source and date there); the tests validate
+# every body the stacks send against it, so a new entry needs its schema vendored too.
 API_VERSIONS: dict[str, str] = {
     "online_endpoint": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@2025-06-01",
     "online_deployment": "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments@2025-06-01",
-    "environment_container": "Microsoft.MachineLearningServices/workspaces/environments@2024-10-01",
     "environment_version": "Microsoft.MachineLearningServices/workspaces/environments/versions@2024-10-01",
     "workspace_connection": "Microsoft.MachineLearningServices/workspaces/connections@2024-10-01",
     # Written through ARM so a private (no public access) vault can still be filled.
@@ -137,8 +137,13 @@ class AzapiResource(_AzapiBase):
         create_before_destroy: bool = False,
         depends_on: Sequence[ITerraformDependable] = (),
         timeouts: Timeouts | None = None,
+        schema_validation_enabled: bool = True,
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on, timeouts=timeouts)
+        if not schema_validation_enabled:
+            # azapi checks bodies against its embedded copy of the REST spec at plan; turn
+            # that off only where the spec is known to be stricter than the service.
+            self._set("schema_validation_enabled", False)
         self.body = dict(body)
         self._set("name", name)
         self._set("parent_id", parent_id)
