@@ -20,6 +20,7 @@ NOT_COUNTED = (
     "network egress and private endpoints (about 7-8 USD per endpoint per month)",
     "logs and metrics (Log Analytics ingestion, Application Insights)",
     "the managed network's Azure Firewall that FQDN outbound rules provision",
+    "the workspace's Premium container registry",
     "taxes, reservations, savings plans and enterprise discounts",
 )
 

@@ -159,6 +159,7 @@ class CouncilStack(TerraformStack):
                 resource_group_name=rg,
                 location=location,
                 storage_account_name=names.storage_account(),
+                container_registry_name=names.container_registry(),
                 app_insights_name=names.app_insights(),
                 log_analytics_workspace_id=logs.id,
                 key_vault_id=workspace_vault.key_vault_id,

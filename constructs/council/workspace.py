@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
+from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
     MachineLearningWorkspace,
@@ -50,6 +51,7 @@ class CouncilWorkspaceProps:
     resource_group_name: str
     location: str
     storage_account_name: str
+    container_registry_name: str
     app_insights_name: str
     log_analytics_workspace_id: str
     key_vault_id: str
@@ -65,6 +67,8 @@ class CouncilWorkspaceProps:
     outbound_fqdns: tuple[str, ...] = ()
     # Geo-redundant by default: the workspace's artifacts survive a regional outage.
     storage_replication: str = "GRS"
+    # Zone-redundant registry (Premium; needs a region with availability zones).
+    zone_redundant_registry: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -75,6 +79,7 @@ class CouncilWorkspace(Construct):
         super().__init__(scope, id)
         check("ml_workspace", props.name, field="name")
         check("storage_account", props.storage_account_name, field="storage_account_name")
+        check("container_registry", props.container_registry_name, field="container_registry_name")
         if props.isolation_mode not in ISOLATION_MODES:
             raise PropsError(self.node.path, "isolation_mode", props.isolation_mode, f"one of {ISOLATION_MODES}")
         if props.outbound_fqdns and props.isolation_mode != "AllowOnlyApprovedOutbound":
@@ -112,6 +117,28 @@ class CouncilWorkspace(Construct):
             sas_policy=StorageAccountSasPolicy(expiration_period="01.00:00:00", expiration_action="Log"),
             tags=tags,
         )
+        # The workspace's own registry, Premium so that Azure ML's managed network can reach
+        # it through a private endpoint (which it creates by itself in AllowOnlyApprovedOutbound
+        # mode). Azure ML's guide to secure online endpoints asks for exactly this: "set the
+        # workspace container registry to Premium, needed to provide access to the registry via
+        # a private endpoint" (how-to-secure-online-endpoint, "Prepare your system"; required
+        # rules: how-to-managed-network; both read 2026-11-27). Without one, Azure ML would
+        # create a Basic registry on first need, which no private endpoint can reach.
+        self.container_registry = ContainerRegistry(
+            self,
+            "container-registry",
+            name=props.container_registry_name,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            sku="Premium",
+            admin_enabled=False,
+            anonymous_pull_enabled=False,
+            public_network_access_enabled=False,
+            # Untagged manifests go after a week (Premium only).
+            retention_policy_in_days=7,
+            zone_redundancy_enabled=props.zone_redundant_registry,
+            tags=tags,
+        )
         self.app_insights = ApplicationInsights(
             self,
             "app-insights",
@@ -133,6 +160,7 @@ class CouncilWorkspace(Construct):
             application_insights_id=self.app_insights.id,
             key_vault_id=props.key_vault_id,
             storage_account_id=self.storage.id,
+            container_registry_id=self.container_registry.id,
             identity=MachineLearningWorkspaceIdentity(type="SystemAssigned"),
             public_network_access_enabled=props.public_network_access_enabled,
             managed_network=MachineLearningWorkspaceManagedNetwork(
