@@ -46,7 +46,45 @@ def _variants() -> dict[str, dict]:
     ungated = copy.deepcopy(dev)
     for member in ungated["members"]:
         member["model"].pop("hf_token_required", None)
-    return {"lz": existing, "tfc": cloud, "open": ungated}
+    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev)}
+
+
+# A SKU every shipped model fits and every catalog allow list names (1x A100 80 GB).
+ROOMY_SKU = "Standard_NC24ads_A100_v4"
+
+
+def as_dev(stack: dict, variant: str) -> dict:
+    """A variant of dev (stack id `devsku`, `devfew`) as if it were deployed as `dev`: the
+    stack id, which names resources and tags them, is the only other difference."""
+    return json.loads(json.dumps(stack).replace(variant, "dev"))
+
+
+def sku_changed(data: dict) -> dict:
+    """`data` with its first member not already on ROOMY_SKU moved to it (a SKU change)."""
+    out = copy.deepcopy(data)
+    member = next(m for m in out["members"] if m["sku"] != ROOMY_SKU)
+    member["sku"] = ROOMY_SKU
+    return out
+
+
+def changed_role(before: dict, after: dict) -> str:
+    (role,) = [b["role"] for b, a in zip(before["members"], after["members"]) if b["sku"] != a["sku"]]
+    return role
+
+
+def member_removed(data: dict) -> dict:
+    """`data` without its last member, and without the fallbacks that named it."""
+    out = copy.deepcopy(data)
+    gone = out["members"].pop()["role"]
+    fallbacks = out.get("router", {}).get("fallbacks", [])
+    kept = []
+    for fallback in fallbacks:
+        to = [role for role in fallback["to"] if role != gone]
+        if fallback["role"] != gone and to:
+            kept.append({**fallback, "to": to})
+    if fallbacks:
+        out["router"]["fallbacks"] = kept
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 
@@ -52,3 +53,58 @@ def vault_secrets(stack: dict) -> dict[str, tuple[str, dict]]:
             assert name not in out, f"secret {name} written twice"
             out[name] = (key, value)
     return out
+
+
+def _addresses(value) -> set[str]:
+    """Every resource/data/local address an attribute value references through ${...}."""
+    text = value if isinstance(value, str) else json.dumps(value)
+    found = set()
+    for match in re.finditer(r"\$\{([^{}]|\{[^{}]*\})*\}", text):
+        for ref_match in re.finditer(r"\b((?:data\.)?[a-z]+_[a-z0-9_]+\.[A-Za-z0-9_-]+|local\.[A-Za-z0-9_]+)", match.group(0)):
+            found.add(ref_match.group(1))
+    return found
+
+
+class Graph:
+    """The dependency graph Terraform builds from cdk.tf.json: references plus depends_on.
+
+    Nodes are addresses (`type.name`, `data.type.name`); a local stands for what it references.
+    `a` depends on `b` when applying `a` must wait for `b`; destroying goes the other way.
+    """
+
+    def __init__(self, stack: dict) -> None:
+        locals_ = {f"local.{k}": _addresses(v) for k, v in (stack.get("locals") or {}).items()}
+        self.edges: dict[str, set[str]] = {}
+        self.body: dict[str, dict] = {}
+        sections = [("", stack.get("resource", {})), ("data.", stack.get("data", {}))]
+        for prefix, by_type in sections:
+            for rtype, by_name in by_type.items():
+                for name, value in by_name.items():
+                    address = f"{prefix}{rtype}.{name}"
+                    attributes = {k: v for k, v in value.items() if k not in ("//", "depends_on", "lifecycle")}
+                    targets = _addresses(attributes) | set(value.get("depends_on", []))
+                    resolved = set()
+                    for target in targets:
+                        resolved |= locals_.get(target, {target})
+                    self.edges[address] = {t for t in resolved if t != address}
+                    self.body[address] = value
+
+    def depends_on(self, a: str, b: str) -> bool:
+        """Does `a` (transitively) wait for `b`?"""
+        seen, todo = set(), [a]
+        while todo:
+            node = todo.pop()
+            for nxt in self.edges.get(node, ()):
+                if nxt == b:
+                    return True
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return False
+
+    def directly(self, a: str) -> set[str]:
+        return self.edges.get(a, set())
+
+
+def address(stack: dict, rtype: str, value: dict) -> str:
+    return f"{rtype}.{key_of(stack, rtype, value)}"

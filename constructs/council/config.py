@@ -415,7 +415,12 @@ def _problems(exc: ValidationError, source: str, data: object) -> str:
             message = f"{error['input']!r} does not have the expected form {error['ctx']['pattern']}"
         elif "input" in error and not isinstance(error["input"], (dict, list)):
             message = f"{message} (got {error['input']!r})"
-        problems.append(f"{source}: {_field_path(loc, data)}: {message}")
+        field = _field_path(loc, data)
+        # A whole-file rule names its own field first ("router.fallbacks[1]: ..."): use it.
+        named = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$", message, re.S)
+        if not loc and named:
+            field, message = named.groups()
+        problems.append(f"{source}: {field}: {message}")
     return "\n".join(dict.fromkeys(problems))
 
 

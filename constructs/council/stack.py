@@ -70,7 +70,12 @@ class CouncilStack(TerraformStack):
                     # Purge-protected vaults cannot be purged; re-creating a destroyed
                     # environment recovers them (same name) instead of failing.
                     key_vault=[AzurermProviderFeaturesKeyVault(purge_soft_delete_on_destroy=False, recover_soft_deleted_key_vaults=True)],
-                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=True)],
+                    # The resource group is the council's own, and Azure adds resources to it by
+                    # itself: Application Insights creates an "Application Insights Smart
+                    # Detection" action group and a "Failure Anomalies" rule that Terraform never
+                    # manages. With the check on, destroy stops at the resource group
+                    # (terraform-provider-azurerm #18026, PR #22163; read 2026-11-27).
+                    resource_group=[AzurermProviderFeaturesResourceGroup(prevent_deletion_if_contains_resources=False)],
                     # The workspace storage is private: azurerm's post-create blob data-plane
                     # poll would get 403 and fail the create. Nothing here needs the data plane.
                     storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
