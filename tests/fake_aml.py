@@ -64,6 +64,30 @@ class FakeDeployment:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the caller gave up (timed out) before the answer came
 
+            def _stream(self, model: str) -> None:
+                """OpenAI-style server-sent events, as TGI and the catalog's vLLM send them."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                words = fake.answer.split(" ")
+                try:
+                    for index, word in enumerate(words):
+                        chunk = {
+                            "id": f"chatcmpl-{fake.name}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                            "choices": [{"index": 0, "delta": {"role": "assistant", "content": word if index == 0 else " " + word},
+                                         "finish_reason": None}],
+                        }
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    done = {"id": f"chatcmpl-{fake.name}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
+                            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
             def _record(self, body: dict | None) -> None:
                 fake.seen.append(
                     SeenRequest(
@@ -91,6 +115,8 @@ class FakeDeployment:
                     return self._reply(500, {"error": "upstream failure (injected)"})
                 if fake.mode == "hang":
                     time.sleep(fake.hang_seconds)
+                if (body or {}).get("stream"):
+                    return self._stream((body or {}).get("model", fake.name))
                 self._reply(
                     200,
                     {

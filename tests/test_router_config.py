@@ -61,17 +61,29 @@ def test_prod_router_is_quiet_by_default(stacks, environments):
 
 def test_routing_policy_comes_from_the_environment(stacks, environments):
     config = yaml.safe_load(_config(stacks["prod"]))
-    router = environments["prod"].router
+    env = environments["prod"]
+    router = env.router
     settings = config["router_settings"]
     assert settings["num_retries"] == router.num_retries
     assert settings["timeout"] == router.timeout_seconds
-    assert settings["allowed_fails"] == router.allowed_fails
     assert settings["cooldown_time"] == router.cooldown_seconds
-    assert settings["fallbacks"] == [{f.role: list(f.to)} for f in router.fallbacks]
+    # A timeout or a 5xx is not retried on the same member: its fallback answers.
+    assert settings["retry_policy"]["TimeoutErrorRetries"] == router.timeout_retries
+    assert settings["retry_policy"]["InternalServerErrorRetries"] == router.server_error_retries
+    assert settings["retry_policy"]["RateLimitErrorRetries"] == 0, "LiteLLM sleeps to the next minute before retrying a 429"
+    # Per error type: a router-wide allowed_fails of 3 (LiteLLM's default) is ignored.
+    assert settings["allowed_fails_policy"]["TimeoutErrorAllowedFails"] == router.allowed_fails
+    assert settings["allowed_fails_policy"]["InternalServerErrorAllowedFails"] == router.allowed_fails
+    # Fallbacks for every role that has them, and the same for its alias.
+    alias = {m.role: m.alias for m in env.members}
+    expected = [entry for f in router.fallbacks for entry in ({f.role: list(f.to)}, {alias[f.role]: list(f.to)})]
+    assert settings["fallbacks"] == expected
+    assert settings["model_group_alias"] == {m.alias: m.role for m in env.members}
     assert config["litellm_settings"]["drop_params"] is True
+    assert config["litellm_settings"]["disable_hf_tokenizer_download"] is True
     timeouts = {m["model_name"]: m["litellm_params"]["timeout"] for m in config["model_list"]}
-    for member in environments["prod"].members:
-        assert timeouts[member.role] == timeouts[member.alias] == member.request_timeout_seconds
+    for member in env.members:
+        assert timeouts[member.role] == member.request_timeout_seconds
 
 
 def test_one_litellm_version_for_image_and_tests(environments):
@@ -115,7 +127,10 @@ def test_render_router_config_cli(tmp_path):
     council = [sys.executable, "-m", "council.cli"]
     ok = subprocess.run([*council, "render-router-config", "dev"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
-    assert len(yaml.safe_load(ok.stdout)["model_list"]) == 10
+    rendered = yaml.safe_load(ok.stdout)
+    members = raw_environment("dev")["members"]
+    assert [m["model_name"] for m in rendered["model_list"]] == [m["role"] for m in members]
+    assert rendered["router_settings"]["model_group_alias"] == {m["alias"]: m["role"] for m in members}
     missing = subprocess.run([*council, "render-router-config", "staging"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert missing.stderr.strip().splitlines() == [f"error: {ROOT / 'environments' / 'staging.yaml'}: (file): no such file; pass an environment name or an existing path"]
@@ -123,15 +138,62 @@ def test_render_router_config_cli(tmp_path):
 
 def test_optional_member_rate_limits_reach_litellm():
     from council.config import parse_environment
-    from council.naming import names_for
     from council.router_config import render_router_config, router_members
 
     data = raw_environment("dev")
-    data["members"][0]["rpm"] = 120
-    data["members"][0]["tpm"] = 90000
-    env = parse_environment(data, "dev.yaml")
-    names = names_for(env, "dev")
-    config = yaml.safe_load(render_router_config(env, router_members(env)))
+    limited, other = data["members"][0], data["members"][1]
+    limited["rpm"], limited["tpm"] = 120, 90000
+    config = yaml.safe_load(render_router_config(parse_environment(data, "dev.yaml"), router_members(parse_environment(data, "dev.yaml"))))
     limits = {m["model_name"]: (m["litellm_params"].get("rpm"), m["litellm_params"].get("tpm")) for m in config["model_list"]}
-    assert limits["pacer"] == limits["pacer-mistral-7b"] == (120, 90000)
-    assert limits["builder"] == (None, None)
+    # LiteLLM's usage-based routing admits rpm - 1 a minute: the config carries rpm + 1.
+    assert limits[limited["role"]] == (121, 90000)
+    assert limits[other["role"]] == (None, None)
+    # Limits are enforced only by usage-based routing; the alias shares its role's group.
+    assert config["router_settings"]["routing_strategy"] == "usage-based-routing-v2"
+    assert config["router_settings"]["model_group_alias"][limited["alias"]] == limited["role"]
+    unlimited = yaml.safe_load(render_router_config(parse_environment(raw_environment("dev"), "dev.yaml"), router_members(parse_environment(raw_environment("dev"), "dev.yaml"))))
+    if not any(m.get("rpm") or m.get("tpm") for m in raw_environment("dev")["members"]):
+        assert unlimited["router_settings"]["routing_strategy"] == "simple-shuffle"
+
+
+def _with_timeouts(data: dict, timeouts: dict[str, int], **router) -> dict:
+    for member in data["members"]:
+        if member["role"] in timeouts:
+            member["request_timeout_seconds"] = timeouts[member["role"]]
+    data.setdefault("router", {}).update(router)
+    return data
+
+
+@pytest.mark.parametrize("fallback_timeout, refused", [(100, False), (101, True)])
+def test_a_fallback_chain_that_could_outlast_the_ingress_is_refused(fallback_timeout, refused):
+    """Container Apps ends a request at 240 s; the router keeps 10 s for itself: 230 s for
+    the member's attempt plus each fallback's (130 + 100 fits, 130 + 101 does not)."""
+    from council.checks import check_environment
+    from council.config import parse_environment
+
+    data = raw_environment("dev")
+    index, first = next(enumerate(data["router"]["fallbacks"]))
+    chain = [first["role"], *first["to"]]
+    if len(chain) != 2:
+        pytest.skip("this case needs a one-step fallback")
+    _with_timeouts(data, {chain[0]: 130, chain[1]: fallback_timeout})
+    problems = [p for p in check_environment(parse_environment(data, "dev.yaml"), "dev") if p.field.startswith("router.")]
+    if not refused:
+        assert problems == []
+    else:
+        (problem,) = [p for p in problems if p.field == f"router.fallbacks[{index}]"]
+        assert f"{130 + fallback_timeout} s" in problem.message and "240 s" in problem.message
+
+
+def test_retries_on_timeouts_count_against_the_budget():
+    """Each retry of a hung member is another full timeout: 2 attempts x 120 s alone is too long."""
+    from council.checks import check_environment
+    from council.config import parse_environment
+
+    data = raw_environment("dev")
+    fallback_sources = {f["role"] for f in data["router"].get("fallbacks", [])}
+    index, lonely = next((i, m) for i, m in enumerate(data["members"]) if m["role"] not in fallback_sources)
+    _with_timeouts(data, {lonely["role"]: 120}, timeout_retries=1)
+    problems = [p for p in check_environment(parse_environment(data, "dev.yaml"), "dev") if lonely["role"] in p.message]
+    (problem,) = [p for p in problems if p.field == f"members[{index}] ({lonely['role']}).request_timeout_seconds"]
+    assert "240 s" in problem.message and "2 x 120 s" in problem.message

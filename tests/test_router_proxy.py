@@ -6,29 +6,19 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 import yaml
 
 from conftest import ENV_DIR
-from fake_aml import FakeDeployment
+from litellm_proxy import LITELLM, start_router
 
-LITELLM = shutil.which("litellm", path=str(Path(sys.executable).parent)) or shutil.which("litellm")
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
 SHORT_TIMEOUT_ROLE = "guardian"  # its timeout is shortened so the hang case takes seconds, not 90
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _dev_for_proxy():
@@ -42,65 +32,17 @@ def _dev_for_proxy():
 
 
 def _render(env) -> str:
-    from council.naming import names_for
     from council.router_config import render_router_config, router_members
 
-    names = names_for(env, "dev")
     return render_router_config(env, router_members(env))
 
 
 @pytest.fixture(scope="module")
 def council(tmp_path_factory):
-    assert LITELLM, "litellm[proxy] must be installed (test extra)"
     env = _dev_for_proxy()
-    workdir = tmp_path_factory.mktemp("router")
-    config = workdir / "router-config.yaml"
-    config.write_text(_render(env))
-    fakes = {
-        m.role: FakeDeployment(name=m.role, key=secrets.token_urlsafe(32), answer=f"answer from {m.role}").start()
-        for m in env.members
-    }
-    master_key = "sk-" + secrets.token_hex(24)
-    proc_env = {
-        **os.environ,
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-        "LITELLM_MASTER_KEY": master_key,
-        "LITELLM_LOG": "ERROR",
-        "NO_PROXY": "127.0.0.1,localhost",
-    }
-    for role, fake in fakes.items():
-        proc_env[f"{role.upper()}_API_BASE"] = fake.base_url
-        proc_env[f"{role.upper()}_API_KEY"] = fake.key
-    port = _free_port()
-    log = (workdir / "litellm.log").open("w")
-    proc = subprocess.Popen(
-        [LITELLM, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
-        env=proc_env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"litellm exited with {proc.returncode}: {(workdir / 'litellm.log').read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{base}/health/liveliness", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("litellm did not become live within 180 s")
-        time.sleep(0.5)
-    client = httpx.Client(base_url=base, timeout=60, trust_env=False)
-    yield {"client": client, "fakes": fakes, "master_key": master_key, "env": env, "config": config}
-    client.close()
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    for fake in fakes.values():
-        fake.stop()
+    router = start_router(_render(env), [m.role for m in env.members], tmp_path_factory.mktemp("router"))
+    yield {"client": router.client, "fakes": router.fakes, "master_key": router.master_key, "env": env, "config": router.config}
+    router.stop()
 
 
 def _chat(council, model: str, key: str | None = "master"):
@@ -122,7 +64,7 @@ def test_every_role_and_alias_reaches_its_member_with_its_key(council):
             response = _chat(council, model)
             assert response.status_code == 200, response.text
             assert response.json()["choices"][0]["message"]["content"] == f"answer from {member.role}"
-            seen = fake.seen[before:]
+            seen = [s for s in fake.seen[before:] if s.method == "POST"]  # LiteLLM also probes GET /v1/models
             assert len(seen) == 1, f"{model}: {len(seen)} upstream calls"
             assert seen[0].method == "POST" and seen[0].path == "/v1/chat/completions"
             assert seen[0].authorization == f"Bearer {fake.key}"
@@ -194,7 +136,9 @@ def test_validate_config_reports_every_member(tmp_path):
     result = _validate(config)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     output = result.stdout + result.stderr
-    assert "config OK (10 models)" in output
+    rendered = yaml.safe_load(config.read_text())
+    # LiteLLM counts each model group and each model_group_alias: every role and alias loaded.
+    assert f"config OK ({len(rendered['model_list']) + len(rendered['router_settings']['model_group_alias'])} models)" in output
     for model in yaml.safe_load(config.read_text())["model_list"]:
         assert model["model_name"] in output
 
@@ -205,11 +149,10 @@ def test_hostile_description_renders_and_loads_with_the_same_members(tmp_path):
     members = tuple(m.model_copy(update={"description": hostile}) for m in env.members)
     text = _render(env.model_copy(update={"members": members}))
     parsed = yaml.safe_load(text)
-    assert [m["model_name"] for m in parsed["model_list"]] == [
-        name for m in env.members for name in (m.role, m.alias)
-    ]
+    assert [m["model_name"] for m in parsed["model_list"]] == [m.role for m in env.members]
+    assert parsed["router_settings"]["model_group_alias"] == {m.alias: m.role for m in env.members}
     assert all(m["model_info"]["description"] == hostile for m in parsed["model_list"])
     config = tmp_path / "hostile.yaml"
     config.write_text(text)
     result = _validate(config)
-    assert result.returncode == 0 and "config OK (10 models)" in result.stdout + result.stderr
+    assert result.returncode == 0 and f"config OK ({2 * len(env.members)} models)" in result.stdout + result.stderr

@@ -57,7 +57,10 @@ def test_every_secret_like_field_is_a_reference(stacks, name):
 def test_router_config_holds_only_environment_references(stacks, name):
     _, config_secret = vault_secrets(stacks[name])["router-config"]
     config = yaml.safe_load(config_secret["body"]["properties"]["value"])
-    assert len(config["model_list"]) == 10  # five roles and five aliases
+    from conftest import raw_environment
+
+    # One model group per role; each alias is a model_group_alias of its role.
+    assert [m["model_name"] for m in config["model_list"]] == [m["role"] for m in raw_environment(name)["members"]]
     for entry in config["model_list"]:
         params = entry["litellm_params"]
         assert params["api_key"].startswith("os.environ/")

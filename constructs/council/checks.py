@@ -42,6 +42,7 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     for index, member in enumerate(env.members):
         problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
     problems += _check_egress(env, catalog)
+    problems += _check_router_time_budget(env)
     problems += _check_quota(env, catalog)
     if not problems:  # cost needs a valid plan (known SKUs) to mean anything
         problems += _check_budget(env, stack, catalog)
@@ -182,6 +183,41 @@ def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
     if model is None:
         return None
     return _gpu_need(model, _served_tokens(member, model))
+
+
+# --------------------------------------------------------------------------- router
+def router_worst_case_seconds(env: Environment) -> dict[str, tuple[int, str]]:
+    """role -> (longest a request for it can spend in the router, how that adds up): every
+    attempt on the member and on each fallback in turn timing out (LiteLLM tries a model
+    group's fallbacks in order and does not follow a fallback's own fallbacks)."""
+    timeouts = {m.role: m.request_timeout_seconds for m in env.members}
+    attempts = 1 + env.router.timeout_retries
+    chains = {f.role: f.to for f in env.router.fallbacks}
+    out = {}
+    for role in timeouts:
+        path = [role, *chains.get(role, ())]
+        total = sum(attempts * timeouts[r] for r in path)
+        out[role] = (total, " + ".join(f"{r} {attempts} x {timeouts[r]} s" for r in path))
+    return out
+
+
+def _check_router_time_budget(env: Environment) -> list[Problem]:
+    from council.policy import INGRESS_REQUEST_TIMEOUT_SECONDS, ROUTER_TIME_BUDGET_SECONDS
+
+    problems = []
+    fallback_index = {f.role: i for i, f in enumerate(env.router.fallbacks)}
+    member_index = {m.role: i for i, m in enumerate(env.members)}
+    for role, (total, how) in router_worst_case_seconds(env).items():
+        if total <= ROUTER_TIME_BUDGET_SECONDS:
+            continue
+        field = (f"router.fallbacks[{fallback_index[role]}]" if role in fallback_index
+                 else f"members[{member_index[role]}] ({role}).request_timeout_seconds")
+        problems.append(Problem(field, (
+            f"a request for {role!r} can take {total} s ({how}), past the {ROUTER_TIME_BUDGET_SECONDS} s the router may use "
+            f"(Container Apps ingress ends requests at {INGRESS_REQUEST_TIMEOUT_SECONDS} s); shorten the fallback chain, "
+            "lower request_timeout_seconds or router.timeout_retries"
+        )))
+    return problems
 
 
 # --------------------------------------------------------------------------- egress

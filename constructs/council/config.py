@@ -22,8 +22,10 @@ from council.policy import (
     AUTOSCALE_METRICS,
     BUDGET_ACTUAL_THRESHOLDS_PERCENT,
     BUDGET_FORECAST_THRESHOLDS_PERCENT,
+    ROUTER_TIME_BUDGET_SECONDS,
     AlertThresholds,
     AutoscaleRules,
+    RouterPolicy,
 )
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 
@@ -199,6 +201,7 @@ class Instances(_Model):
 
 _AUTOSCALE = AutoscaleRules()
 _ALERTS = AlertThresholds()
+_ROUTER = RouterPolicy()
 
 
 class Autoscale(_Model):
@@ -253,10 +256,16 @@ class Router(_Model):
     cpu: float = Field(default=1.0, gt=0)
     memory: str = Field(default="2Gi", pattern=r"^[0-9.]+Gi$")
     concurrent_requests: int = Field(default=50, ge=1)
-    num_retries: int = Field(default=2, ge=0, le=10)
-    timeout_seconds: int = Field(default=120, ge=1, le=600)
-    allowed_fails: int = Field(default=3, ge=0)
-    cooldown_seconds: int = Field(default=60, ge=0)
+    # Failure policy (defaults and their reasons: council.policy.RouterPolicy).
+    # Retries for dropped connections; timeouts and 5xx go to the fallback (timeout_retries,
+    # server_error_retries), rate limits to the fallback or back to the client as 429.
+    num_retries: int = Field(default=_ROUTER.num_retries, ge=0, le=10)
+    timeout_retries: int = Field(default=_ROUTER.timeout_retries, ge=0, le=5)
+    server_error_retries: int = Field(default=_ROUTER.server_error_retries, ge=0, le=5)
+    timeout_seconds: int = Field(default=_ROUTER.timeout_seconds, ge=1, le=ROUTER_TIME_BUDGET_SECONDS)
+    # Failures of one kind per minute before a member is cooled down (skipped) for cooldown_seconds.
+    allowed_fails: int = Field(default=_ROUTER.allowed_fails, ge=0)
+    cooldown_seconds: int = Field(default=_ROUTER.cooldown_seconds, ge=1)
     fallbacks: tuple[Fallback, ...] = ()
     external_ingress: bool = False
     # workload-profiles: apps subnet >= /27 delegated to Microsoft.App/environments;

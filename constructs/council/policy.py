@@ -41,3 +41,56 @@ class AlertThresholds:
     pinned_at_max_window: str = "PT1H"
     router_restarts_per_15_minutes: int = 3
     router_server_errors_per_5_minutes: int = 10
+
+
+# --------------------------------------------------------------------------- router
+# Failures per minute of errors the allowed_fails_policy does not name (LiteLLM's own
+# "all deployments in cooldown" error among them) before a member is cooled down:
+# effectively never.
+UNCLASSIFIED_ALLOWED_FAILS = 1000
+# LiteLLM 1.108.5's usage-based routing admits a deployment only while
+# `current_rpm + 1 < rpm` (router_strategy/lowest_tpm_rpm_v2.py), i.e. rpm - 1 requests a
+# minute (measured: rpm 2 let 1 through): the config carries rpm + 1 so `rpm` requests pass.
+LITELLM_RPM_OFFSET = 1
+
+# Container Apps ingress ends an HTTP request after 240 seconds ("Container Apps ingress:
+# requests time out after 240 seconds", learn.microsoft.com/azure/container-apps/ingress-overview;
+# read 2026-11-27). No path through the router (attempts x timeouts across a fallback chain)
+# may outlast it, or the client gets a 504 while the router is still trying.
+INGRESS_REQUEST_TIMEOUT_SECONDS = 240
+# What the router itself may add to a request's path on top of the upstream timeouts
+# (accepting, routing, switching to a fallback, streaming the answer back).
+ROUTER_MARGIN_SECONDS = 10
+ROUTER_TIME_BUDGET_SECONDS = INGRESS_REQUEST_TIMEOUT_SECONDS - ROUTER_MARGIN_SECONDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouterPolicy:
+    """How the LiteLLM router treats failing members (rendered into router_settings).
+
+    Measured with the real LiteLLM 1.108.5 proxy against failing and hanging fakes
+    (tests/test_router_policy.py):
+    - A timeout or a 5xx is not retried on the same member: the fallback is asked at
+      once (LiteLLM's num_retries otherwise applies to timeouts too: 90 s x 3 attempts).
+    - Dropped connections and other errors LiteLLM does not classify are retried
+      `num_retries` times.
+    - After `allowed_fails` timeouts or 5xx within a minute the member is cooled down
+      for `cooldown_seconds` and requests go straight to its fallback. The value is
+      rendered as a per-error-type `allowed_fails_policy`: LiteLLM treats a router-wide
+      `allowed_fails` equal to its default (3) as unset and never cools down a model
+      group with a single deployment.
+    - Rate limits (a member's 429, or the router's own rpm/tpm limit) are neither retried
+      nor counted: the request goes to the fallback, or back to the client as 429, at once.
+      LiteLLM retries a RateLimitError after sleeping until the next minute (measured: 60 s
+      per call), and it charges the "all deployments in cooldown" error of a cooled-down
+      member to the fallback that then answers, which cooled healthy fallbacks down in
+      cascade; only UNCLASSIFIED_ALLOWED_FAILS of such errors a minute would.
+    """
+
+    num_retries: int = 2
+    timeout_retries: int = 0
+    server_error_retries: int = 0
+    allowed_fails: int = 1
+    cooldown_seconds: int = 60
+    # LiteLLM's default upstream timeout for a call that names none (every member names its own).
+    timeout_seconds: int = 120

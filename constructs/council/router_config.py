@@ -96,15 +96,47 @@ def _template() -> jinja2.Template:
 
 
 def render_router_config(env: Environment, members: list[RouterMember]) -> str:
+    from council.policy import LITELLM_RPM_OFFSET, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
+
     router = env.router
+    limited = any(m.rpm or m.tpm for m in members)
     return _template().render(
         members=members,
         master_key_env=MASTER_KEY_ENV,
+        rpm_offset=LITELLM_RPM_OFFSET,
         router={
+            # rpm/tpm limits are enforced only by usage-based routing; without limits the
+            # cheaper simple-shuffle (each role has one deployment either way).
+            "routing_strategy": "usage-based-routing-v2" if limited else "simple-shuffle",
             "num_retries": router.num_retries,
             "timeout": router.timeout_seconds,
-            "allowed_fails": router.allowed_fails,
+            # Per error type (council.policy.RouterPolicy): the fallback answers instead of
+            # the same member again; num_retries is left for dropped connections.
+            "retry_policy": {
+                "TimeoutErrorRetries": router.timeout_retries,
+                "InternalServerErrorRetries": router.server_error_retries,
+                "RateLimitErrorRetries": 0,
+                "AuthenticationErrorRetries": 0,
+                "BadRequestErrorRetries": 0,
+                "ContentPolicyViolationErrorRetries": 0,
+            },
+            "allowed_fails": UNCLASSIFIED_ALLOWED_FAILS,
+            # Named per error type so that LiteLLM cools single-deployment groups down too.
+            "allowed_fails_policy": {
+                "TimeoutErrorAllowedFails": router.allowed_fails,
+                "InternalServerErrorAllowedFails": router.allowed_fails,
+                "AuthenticationErrorAllowedFails": router.allowed_fails,
+                "RateLimitErrorAllowedFails": UNCLASSIFIED_ALLOWED_FAILS,
+            },
             "cooldown_time": router.cooldown_seconds,
-            "fallbacks": [{"role": f.role, "to": list(f.to)} for f in router.fallbacks],
+            # An alias is its role's model group: same fallbacks, cooldown and limits.
+            "model_group_alias": {m.alias: m.role for m in members},
+            # Fallbacks are looked up by the requested name, so an alias lists its role's too.
+            "fallbacks": [
+                {"role": name, "to": list(f.to)}
+                for f in router.fallbacks
+                for name in (f.role, *(m.alias for m in members if m.role == f.role))
+            ],
+            "request_timeout": ROUTER_TIME_BUDGET_SECONDS,
         },
     )

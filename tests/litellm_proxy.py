@@ -1,0 +1,110 @@
+"""Run the real LiteLLM proxy (pip litellm[proxy]) on 127.0.0.1 against fake members.
+
+One place that knows how to render a council's router config for local fakes, start
+the proxy with the environment variables RouterApp would give it, wait until it is live
+and stop it again. Used by every test that needs a running router.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from fake_aml import FakeDeployment
+
+LITELLM = shutil.which("litellm", path=str(Path(sys.executable).parent)) or shutil.which("litellm")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningRouter:
+    base: str
+    client: httpx.Client
+    fakes: dict[str, FakeDeployment]
+    master_key: str
+    config: Path
+    log: Path
+    process: subprocess.Popen
+    extra: dict = field(default_factory=dict)
+
+    def chat(self, model: str, *, key: str | None = "master", stream: bool = False, content: str = "hello") -> httpx.Response:
+        headers = {} if key is None else {"Authorization": f"Bearer {self.master_key if key == 'master' else key}"}
+        body = {"model": model, "messages": [{"role": "user", "content": content}]}
+        if stream:
+            body["stream"] = True
+        return self.client.post("/v1/chat/completions", headers=headers, json=body)
+
+    def posts(self, role: str) -> int:
+        """Chat requests member `role` received (LiteLLM also probes GET /v1/models)."""
+        return sum(1 for s in self.fakes[role].seen if s.method == "POST")
+
+    def stop(self) -> None:
+        self.client.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        for fake in self.fakes.values():
+            fake.stop()
+
+
+def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env: dict[str, str] | None = None,
+                 fakes: dict[str, FakeDeployment] | None = None) -> RunningRouter:
+    """Write the config, start a fake member per role and the proxy; wait until it is live."""
+    assert LITELLM, "litellm[proxy] must be installed (pip install -e '.[test]')"
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "router-config.yaml"  # LiteLLM reads a path not ending in .yaml as JSON
+    config.write_text(config_text)
+    if fakes is None:
+        fakes = {
+            role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles
+        }
+    master_key = "sk-" + secrets.token_hex(24)
+    env = {
+        **os.environ,
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+        "LITELLM_MASTER_KEY": master_key,
+        "LITELLM_LOG": "ERROR",
+        "NO_PROXY": "127.0.0.1,localhost",
+        **(extra_env or {}),
+    }
+    for role, fake in fakes.items():
+        env[f"{role.upper()}_API_BASE"] = fake.base_url
+        env[f"{role.upper()}_API_KEY"] = fake.key
+    port = free_port()
+    log = workdir / "litellm.log"
+    process = subprocess.Popen(
+        [LITELLM, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=workdir, stdout=log.open("w"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"litellm exited with {process.returncode}: {log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{base}/health/liveliness", timeout=2, trust_env=False).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("litellm did not become live within 180 s")
+        time.sleep(0.3)
+    client = httpx.Client(base_url=base, timeout=120, trust_env=False)
+    return RunningRouter(base=base, client=client, fakes=fakes, master_key=master_key, config=config, log=log, process=process)
