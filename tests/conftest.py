@@ -29,6 +29,7 @@ EXISTING_NETWORK = {
         "api_azureml_ms": f"{SUB}/privateDnsZones/privatelink.api.azureml.ms",
         "notebooks_azure_net": f"{SUB}/privateDnsZones/privatelink.notebooks.azure.net",
         "vaultcore_azure_net": f"{SUB}/privateDnsZones/privatelink.vaultcore.azure.net",
+        "redis_azure_net": f"{SUB}/privateDnsZones/privatelink.redis.azure.net",
     },
 }
 

@@ -304,3 +304,41 @@ def test_destroy_leaves_nothing_that_blocks_it_or_a_re_create(stacks, name):
     assert features["key_vault"] == {"purge_soft_delete_on_destroy": False, "recover_soft_deleted_key_vaults": True}
     for vault in resources(stacks[name], "azurerm_key_vault").values():
         assert vault["purge_protection_enabled"] is True
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_router_starts_only_when_its_shared_state_is_reachable(stacks, environments, name):
+    from conftest import raw_environment
+
+    stack = stacks[name]
+    shared = raw_environment("dev" if name in ("lz", "open") else name).get("router", {}).get("shared_state", "azure-managed-redis")
+    redis = resources(stack, "azurerm_managed_redis")
+    if shared == "none":
+        assert not redis
+        return
+    ((redis_key, value),) = redis.items()
+    assert value["public_network_access"] == "Disabled" and value["default_database"]["client_protocol"] == "Encrypted"
+    # One endpoint a plain (non-cluster) client can use: LiteLLM's redis client is not cluster-aware.
+    assert value["default_database"]["clustering_policy"] == "EnterpriseCluster"
+    graph = Graph(stack)
+    ((app_key, _),) = resources(stack, "azurerm_container_app").items()
+    endpoints = [f"azurerm_private_endpoint.{k}" for k, v in resources(stack, "azurerm_private_endpoint").items()
+                 if v["private_service_connection"]["private_connection_resource_id"] == f"${{azurerm_managed_redis.{redis_key}.id}}"]
+    (endpoint,) = endpoints
+    assert resources(stack, "azurerm_private_endpoint")[endpoint.split(".", 1)[1]]["private_service_connection"]["subresource_names"] == ["redisEnterprise"]
+    assert graph.depends_on(f"azurerm_container_app.{app_key}", endpoint)
+
+
+def test_a_landing_zone_without_a_redis_zone_is_refused_with_the_field():
+    from conftest import EXISTING_NETWORK, raw_environment
+    from council.config import parse_environment
+    from council.errors import CouncilError
+
+    data = raw_environment("dev")
+    zones = {k: v for k, v in EXISTING_NETWORK["private_dns_zone_ids"].items() if k != "redis_azure_net"}
+    data["network"] = {**EXISTING_NETWORK, "private_dns_zone_ids": zones}
+    with pytest.raises(CouncilError) as caught:
+        parse_environment(data, "environments/dev.yaml")
+    (line,) = caught.value.line().splitlines()
+    assert line.startswith("environments/dev.yaml: network.private_dns_zone_ids.redis_azure_net: missing;")
+    assert "router.shared_state: none" in line

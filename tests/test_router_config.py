@@ -31,9 +31,13 @@ def test_config_references_match_the_container_app_environment(stacks, name):
     ((_, app),) = resources(stacks[name], "azurerm_container_app").items()
     (container,) = app["template"]["container"]
     from_secrets = {e["name"]: e["secret_name"] for e in container["env"] if "secret_name" in e}
-    plain = {e["name"] for e in container["env"] if "secret_name" not in e}
-    assert referenced == set(from_secrets), "config and app disagree on the router's variables"
-    assert plain <= OPERATIONAL_ENV, f"unused plain variables: {plain - OPERATIONAL_ENV}"
+    plain = {e["name"]: e["value"] for e in container["env"] if "secret_name" not in e}
+    # Every variable the config reads is set, from Key Vault unless it is not a secret (the
+    # shared state's host and port, read from the Redis resource itself).
+    assert referenced == set(from_secrets) | (set(plain) - OPERATIONAL_ENV), "config and app disagree on the router's variables"
+    for var in set(plain) - OPERATIONAL_ENV:
+        assert var in referenced and plain[var].startswith("${azurerm_managed_redis."), f"{var} = {plain[var]!r}"
+    assert not re.search(r"(?i)key|password|secret|token", " ".join(set(plain) - OPERATIONAL_ENV)), "a secret as a plain value"
     app_secrets = {s["name"]: s for s in app["secret"]}
     for var, secret_name in from_secrets.items():
         assert "key_vault_secret_id" in app_secrets[secret_name], f"{var} is not Key Vault-backed"

@@ -122,6 +122,10 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
     vault_key = key_of(stack, "azurerm_key_vault", vault)
     secrets = {name: value for name, (_, value) in vault_secrets(stack).items()}
     expected = {f"{r}-api-key" for r in ROLES} | {f"{r}-api-base" for r in ROLES} | {"litellm-master-key", "router-config"}
+    # The shared router state's access key (Azure Managed Redis), read from the resource.
+    ((redis_key, _),) = resources(stack, "azurerm_managed_redis").items()
+    expected.add("redis-access-key")
+    assert secrets["redis-access-key"]["body"]["properties"]["value"] == f"${{azurerm_managed_redis.{redis_key}.default_database[0].primary_access_key}}"
     assert set(secrets) == expected
     for name, secret in secrets.items():
         # A whole-secret PUT through ARM: no DELETE is ever sent (ARM has none for secrets).

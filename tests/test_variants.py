@@ -20,6 +20,7 @@ def test_existing_network_is_adopted_not_created(stacks):
         expected = {
             ("vault",): [zones["vaultcore_azure_net"]],
             ("amlworkspace",): [zones["api_azureml_ms"], zones["notebooks_azure_net"]],
+            ("redisEnterprise",): [zones["redis_azure_net"]],
         }[tuple(sub)]
         assert pe["private_dns_zone_group"]["private_dns_zone_ids"] == expected
     (env,) = resources(lz, "azurerm_container_app_environment").values()
@@ -33,7 +34,11 @@ def test_created_network_links_every_zone_to_the_vnet(stacks):
     dev = stacks["dev"]
     ((vnet_key, _),) = resources(dev, "azurerm_virtual_network").items()
     links = resources(dev, "azurerm_private_dns_zone_virtual_network_link").values()
-    assert len(links) == len(resources(dev, "azurerm_private_dns_zone")) == 4
+    from conftest import raw_environment
+
+    shared_state = raw_environment("dev").get("router", {}).get("shared_state", "azure-managed-redis") != "none"
+    # AML api + notebooks, Key Vault, the Container Apps environment's domain, and Redis when shared.
+    assert len(links) == len(resources(dev, "azurerm_private_dns_zone")) == 4 + shared_state
     assert all(link["virtual_network_id"] == f"${{azurerm_virtual_network.{vnet_key}.id}}" for link in links)
 
 

@@ -84,6 +84,7 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
         ("name_prefix", lambda: names.key_vault("c")),
         ("name_prefix", names.storage_account),
         ("name_prefix", names.container_registry),
+        ("name_prefix", names.managed_redis),
         ("name_prefix", names.container_app),
         ("name_prefix", names.container_app_environment),
     ]

@@ -15,6 +15,9 @@ class CloudProfile:
     zone_aml_api: str
     zone_aml_notebooks: str
     zone_key_vault: str
+    # Azure Managed Redis (Microsoft.Cache/redisEnterprise, group id redisEnterprise):
+    # learn.microsoft.com/azure/private-link/private-endpoint-dns, "Databases" (read 2026-11-27).
+    zone_redis: str
 
 
 AZURE_PUBLIC = CloudProfile(
@@ -22,6 +25,7 @@ AZURE_PUBLIC = CloudProfile(
     zone_aml_api="privatelink.api.azureml.ms",
     zone_aml_notebooks="privatelink.notebooks.azure.net",
     zone_key_vault="privatelink.vaultcore.azure.net",
+    zone_redis="privatelink.redis.azure.net",
 )
 
 ROLE_KEY_VAULT_SECRETS_USER = "Key Vault Secrets User"

@@ -101,6 +101,8 @@ class ExistingPrivateDnsZones(_Model):
     api_azureml_ms: str
     notebooks_azure_net: str
     vaultcore_azure_net: str
+    # privatelink.redis.azure.net: needed while router.shared_state is azure-managed-redis.
+    redis_azure_net: str | None = None
 
 
 _SUBNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
@@ -119,7 +121,7 @@ class ExistingNetwork(_Model):
     @classmethod
     def _zones(cls, value: ExistingPrivateDnsZones) -> ExistingPrivateDnsZones:
         for name, zone_id in value.model_dump().items():
-            if not re.match(_ZONE_ID, zone_id):
+            if zone_id is not None and not re.match(_ZONE_ID, zone_id):
                 raise ValueError(f"{name} {zone_id!r} is not a private DNS zone resource id")
         return value
 
@@ -267,6 +269,9 @@ class Router(_Model):
     allowed_fails: int = Field(default=_ROUTER.allowed_fails, ge=0)
     cooldown_seconds: int = Field(default=_ROUTER.cooldown_seconds, ge=1)
     fallbacks: tuple[Fallback, ...] = ()
+    # State every replica shares (cooldowns, rpm/tpm counters): Azure Managed Redis behind
+    # a private endpoint. "none" keeps it per replica (acceptable only with max_replicas 1).
+    shared_state: Literal["azure-managed-redis", "none"] = "azure-managed-redis"
     external_ingress: bool = False
     # workload-profiles: apps subnet >= /27 delegated to Microsoft.App/environments;
     # consumption-only: >= /23, not delegated.
@@ -370,6 +375,13 @@ class Environment(_Model):
                         "roles and aliases must be unique"
                     )
                 seen[name] = index
+        if (isinstance(self.network, ExistingNetwork) and self.router.shared_state == "azure-managed-redis"
+                and self.network.private_dns_zone_ids.redis_azure_net is None):
+            raise ValueError(
+                "network.private_dns_zone_ids.redis_azure_net: missing; the router's shared state (Azure Managed Redis) "
+                "is reached through the landing zone's privatelink.redis.azure.net zone: give its id, or set "
+                "router.shared_state: none (only with router.max_replicas: 1)"
+            )
         roles = {m.role for m in self.members}
         for index, fallback in enumerate(self.router.fallbacks):
             for role in (fallback.role, *fallback.to):

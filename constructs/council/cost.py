@@ -21,6 +21,7 @@ NOT_COUNTED = (
     "logs and metrics (Log Analytics ingestion, Application Insights)",
     "the managed network's Azure Firewall that FQDN outbound rules provision",
     "the workspace's Premium container registry",
+    "the router's shared state (Azure Managed Redis, Balanced_B0 with high availability)",
     "taxes, reservations, savings plans and enterprise discounts",
 )
 

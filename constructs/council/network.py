@@ -174,6 +174,13 @@ class CouncilNetwork(Construct):
         link = self._zone_links.get(purpose)
         return (link,) if link is not None else ()
 
+    def ensure_private_zone(self, purpose: str, zone_name: str, *, resource_group_name: str, tags: Mapping[str, str] = {}) -> str:
+        """The zone for `purpose`: the landing zone's when it gave one, else one created here
+        and linked to the VNet."""
+        if purpose in self._zone_ids:
+            return self._zone_ids[purpose]
+        return self.add_private_zone(purpose, zone_name, resource_group_name=resource_group_name, tags=tags)
+
     def zone_id(self, purpose: str) -> str:
         """The private DNS zone id for a purpose in ZONE_PURPOSES."""
         if purpose not in self._zone_ids:

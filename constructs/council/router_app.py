@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.container_app import (
     ContainerApp,
     ContainerAppIdentity,
@@ -70,6 +71,10 @@ class RouterAppProps:
     config_yaml: str
     # Environment variable -> name of a bundle secret (besides the master key, which RouterApp creates).
     secret_env: Mapping[str, str]
+    # Environment variables with plain (non-secret) values, e.g. the shared state's host and port.
+    plain_env: Mapping[str, str] = field(default_factory=dict)
+    # What else must exist before a revision starts (e.g. the shared state's private endpoint).
+    waits_for: tuple[ITerraformDependable, ...] = ()
     image: str = DEFAULT_ROUTER_IMAGE
     log_level: str = "ERROR"
     min_replicas: int = 1
@@ -184,6 +189,7 @@ class RouterApp(Construct):
                         args=["--config", CONFIG_MOUNT_PATH, "--port", str(LITELLM_PORT)],
                         env=[
                             *(ContainerAppTemplateContainerEnv(name=var, secret_name=secret) for var, secret in sorted(secret_env.items())),
+                            *(ContainerAppTemplateContainerEnv(name=var, value=value) for var, value in sorted(props.plain_env.items())),
                             # A config change must roll a new revision: secrets alone do not.
                             ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_HASH", value=config_hash),
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOG", value=props.log_level),
@@ -207,7 +213,7 @@ class RouterApp(Construct):
             # A revision resolves its Key Vault references when it is created: the identity
             # must hold its grant, and the vault must be reachable privately from the VNet
             # (its private endpoint and the privatelink zone's VNet link) by then.
-            depends_on=[self.read_grant, *bundle.reachable_after],
+            depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for],
             tags=tags,
         )
 
@@ -222,7 +228,10 @@ class RouterApp(Construct):
             raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), "0 <= min_replicas <= max_replicas, max_replicas >= 1")
         if props.log_level not in LOG_LEVELS:
             raise PropsError(path, "log_level", props.log_level, f"one of {LOG_LEVELS}")
-        for var in props.secret_env:
+        overlap = set(props.secret_env) & set(props.plain_env)
+        if overlap:
+            raise PropsError(path, "plain_env", sorted(overlap), "names not already in secret_env")
+        for var in [*props.secret_env, *props.plain_env]:
             if not re.match(r"^[A-Z_][A-Z0-9_]*$", var):
                 raise PropsError(path, "secret_env", var, "UPPER_SNAKE_CASE environment variable names")
 

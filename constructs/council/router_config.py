@@ -21,6 +21,12 @@ TEMPLATE_NAME = "router-config.yaml.j2"
 CONFIG_MOUNT_PATH = "/etc/litellm/config.yaml"
 MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 MASTER_KEY_SECRET = "litellm-master-key"
+# Shared router state (Azure Managed Redis): what the config reads, and the vault secret
+# holding the access key. Host and port are not secret and come as plain values.
+REDIS_HOST_ENV = "REDIS_HOST"
+REDIS_PORT_ENV = "REDIS_PORT"
+REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
+REDIS_PASSWORD_SECRET = "redis-access-key"
 CONFIG_SECRET = "router-config"
 
 
@@ -95,7 +101,9 @@ def _template() -> jinja2.Template:
     return environment.get_template(TEMPLATE_NAME)
 
 
-def render_router_config(env: Environment, members: list[RouterMember]) -> str:
+def render_router_config(env: Environment, members: list[RouterMember], *, redis_tls: bool = True) -> str:
+    """The LiteLLM config. `redis_tls=False` only for a local redis-server in tests: Azure
+    Managed Redis accepts TLS connections only (client_protocol Encrypted)."""
     from council.policy import LITELLM_RPM_OFFSET, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
 
     router = env.router
@@ -138,5 +146,8 @@ def render_router_config(env: Environment, members: list[RouterMember]) -> str:
                 for name in (f.role, *(m.alias for m in members if m.role == f.role))
             ],
             "request_timeout": ROUTER_TIME_BUDGET_SECONDS,
+            "redis": None if router.shared_state == "none" else {
+                "host_env": REDIS_HOST_ENV, "port_env": REDIS_PORT_ENV, "password_env": REDIS_PASSWORD_ENV, "tls": redis_tls,
+            },
         },
     )

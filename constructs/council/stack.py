@@ -42,7 +42,16 @@ from council.egress import required_fqdns
 from council.naming import SUFFIX_LENGTH, names_for
 from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
 from council.router_app import RouterApp, RouterAppProps
-from council.router_config import member_secret_environment, render_router_config, router_members
+from council.router_config import (
+    REDIS_HOST_ENV,
+    REDIS_PASSWORD_ENV,
+    REDIS_PASSWORD_SECRET,
+    REDIS_PORT_ENV,
+    member_secret_environment,
+    render_router_config,
+    router_members,
+)
+from council.router_state import RouterState, RouterStateProps
 from council.secret_bundle import SecretBundle, SecretBundleProps
 from council.workspace import CouncilWorkspace, CouncilWorkspaceProps
 
@@ -128,6 +137,7 @@ class CouncilStack(TerraformStack):
                     "aml_api": zones.api_azureml_ms,
                     "aml_notebooks": zones.notebooks_azure_net,
                     "key_vault": zones.vaultcore_azure_net,
+                    **({"redis": zones.redis_azure_net} if zones.redis_azure_net else {}),
                 },
             )
         network = CouncilNetwork(self, "network", props=network_props)
@@ -223,6 +233,28 @@ class CouncilStack(TerraformStack):
         # ------------------------------------------------------------ router
         members = router_members(env)
         self.router_config = render_router_config(env, members)
+        secret_env = member_secret_environment(members)
+        plain_env: dict[str, str] = {}
+        waits_for: tuple = ()
+        if env.router.shared_state == "azure-managed-redis":
+            state = RouterState(
+                self,
+                "router-state",
+                props=RouterStateProps(
+                    name=names.managed_redis(),
+                    resource_group_name=rg,
+                    location=location,
+                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
+                    private_dns_zone_id=network.ensure_private_zone("redis", AZURE_PUBLIC.zone_redis, resource_group_name=rg, tags=tags),
+                    private_endpoint_name=names.private_endpoint("redis"),
+                    network_dependencies=network.zone_ready("redis"),
+                    tags=tags,
+                ),
+            )
+            secrets.add_secret(REDIS_PASSWORD_SECRET, state.access_key)
+            secret_env[REDIS_PASSWORD_ENV] = REDIS_PASSWORD_SECRET
+            plain_env = {REDIS_HOST_ENV: state.hostname, REDIS_PORT_ENV: state.port}
+            waits_for = state.reachable_after
         router = RouterApp(
             self,
             "router",
@@ -237,7 +269,9 @@ class CouncilStack(TerraformStack):
                 log_analytics_workspace_id=logs.id,
                 secrets=secrets,
                 config_yaml=self.router_config,
-                secret_env=member_secret_environment(members),
+                secret_env=secret_env,
+                plain_env=plain_env,
+                waits_for=waits_for,
                 image=env.router.image,
                 log_level=env.router.log_level,
                 min_replicas=env.router.min_replicas,
