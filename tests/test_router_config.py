@@ -201,3 +201,24 @@ def test_retries_on_timeouts_count_against_the_budget():
     problems = [p for p in check_environment(parse_environment(data, "dev.yaml"), "dev") if lonely["role"] in p.message]
     (problem,) = [p for p in problems if p.field == f"members[{index}] ({lonely['role']}).request_timeout_seconds"]
     assert "240 s" in problem.message and "2 x 120 s" in problem.message
+
+
+@pytest.mark.parametrize("concurrent, cpu, refused", [(105, 1.0, False), (106, 1.0, True), (210, 2.0, False)])
+def test_the_http_scale_rule_fits_what_one_replica_can_route(concurrent, cpu, refused):
+    """bench/router_bench.py measured about 7.6 ms of LiteLLM CPU per request: 105 requests a
+    second fit in 80% of one vCPU (0.798), 106 do not (0.806)."""
+    from council.checks import check_environment
+    from council.config import parse_environment
+
+    data = raw_environment("dev")
+    data.setdefault("router", {}).update(concurrent_requests=concurrent, cpu=cpu, memory="4Gi" if cpu > 1 else "2Gi")
+    problems = [p for p in check_environment(parse_environment(data, "dev.yaml"), "dev") if p.field == "router.concurrent_requests"]
+    assert bool(problems) == refused, problems
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_one_worker_per_whole_vcpu(stacks, environments, name):
+    ((_, app),) = resources(stacks[name], "azurerm_container_app").items()
+    (container,) = app["template"]["container"]
+    args = container["args"]
+    assert args[args.index("--num_workers") + 1] == str(max(1, int(environments[name].router.cpu)))

@@ -43,6 +43,7 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
         problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
     problems += _check_egress(env, catalog)
     problems += _check_router_time_budget(env)
+    problems += _check_router_capacity(env)
     problems += _check_quota(env, catalog)
     if not problems:  # cost needs a valid plan (known SKUs) to mean anything
         problems += _check_budget(env, stack, catalog)
@@ -219,6 +220,21 @@ def _check_router_time_budget(env: Environment) -> list[Problem]:
             "lower request_timeout_seconds or router.timeout_retries"
         )))
     return problems
+
+
+def _check_router_capacity(env: Environment) -> list[Problem]:
+    from council.policy import FASTEST_ANSWER_SECONDS, ROUTER_CPU_SECONDS_PER_REQUEST, ROUTER_CPU_TARGET
+
+    router = env.router
+    needed = router.concurrent_requests / FASTEST_ANSWER_SECONDS * ROUTER_CPU_SECONDS_PER_REQUEST
+    if needed <= router.cpu * ROUTER_CPU_TARGET:
+        return []
+    return [Problem("router.concurrent_requests", (
+        f"{router.concurrent_requests} requests in flight per replica, answered in {FASTEST_ANSWER_SECONDS:g} s, need "
+        f"{needed:.2f} vCPU of LiteLLM ({ROUTER_CPU_SECONDS_PER_REQUEST * 1000:.1f} ms each, measured by bench/router_bench.py), "
+        f"more than {ROUTER_CPU_TARGET:.0%} of router.cpu ({router.cpu:g}); lower concurrent_requests so replicas are added "
+        "sooner, or raise router.cpu"
+    ))]
 
 
 # --------------------------------------------------------------------------- egress

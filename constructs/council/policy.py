@@ -94,3 +94,20 @@ class RouterPolicy:
     cooldown_seconds: int = 60
     # LiteLLM's default upstream timeout for a call that names none (every member names its own).
     timeout_seconds: int = 120
+
+
+# Router sizing, measured with bench/router_bench.py (2026-11-27, x86_64, 2 cores, one
+# LiteLLM worker, loopback member): about 130 requests/s when CPU-bound, i.e. about 7.6 ms
+# of CPU per request, and a 9 ms median overhead sequentially.
+ROUTER_CPU_SECONDS_PER_REQUEST = 0.0076
+# A replica's HTTP-concurrency scale rule adds replicas at `concurrent_requests` in flight.
+# Sized so that even if every member answered in FASTEST_ANSWER_SECONDS, the requests in
+# flight would keep LiteLLM's CPU below ROUTER_CPU_TARGET of the replica's vCPUs.
+FASTEST_ANSWER_SECONDS = 1.0
+ROUTER_CPU_TARGET = 0.8
+
+
+def router_workers(cpu: float) -> int:
+    """LiteLLM worker processes for a replica with `cpu` vCPUs: one per whole vCPU (each
+    worker is single-threaded and CPU-bound under load)."""
+    return max(1, int(cpu))

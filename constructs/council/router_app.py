@@ -49,6 +49,7 @@ from constructs import Construct
 
 from council.errors import PropsError
 from council.naming import check
+from council.policy import router_workers
 from council.router_config import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 from council.secret_bundle import SecretBundle
@@ -186,7 +187,8 @@ class RouterApp(Construct):
                         cpu=props.cpu,
                         memory=props.memory,
                         # The image's entrypoint runs `litellm "$@"`: args are CLI args.
-                        args=["--config", CONFIG_MOUNT_PATH, "--port", str(LITELLM_PORT)],
+                        # One worker per whole vCPU: each is single-threaded and CPU-bound under load.
+                        args=["--config", CONFIG_MOUNT_PATH, "--port", str(LITELLM_PORT), "--num_workers", str(router_workers(props.cpu))],
                         env=[
                             *(ContainerAppTemplateContainerEnv(name=var, secret_name=secret) for var, secret in sorted(secret_env.items())),
                             *(ContainerAppTemplateContainerEnv(name=var, value=value) for var, value in sorted(props.plain_env.items())),
