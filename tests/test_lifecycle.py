@@ -342,3 +342,31 @@ def test_a_landing_zone_without_a_redis_zone_is_refused_with_the_field():
     (line,) = caught.value.line().splitlines()
     assert line.startswith("environments/dev.yaml: network.private_dns_zone_ids.redis_azure_net: missing;")
     assert "router.shared_state: none" in line
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_virtual_keys_database_is_private_and_ready_before_the_router(stacks, name):
+    """Tested up to the database: LiteLLM's Prisma engines cannot be downloaded here, so the
+    proxy never connects to PostgreSQL in these tests (see the README)."""
+    from conftest import raw_environment
+
+    stack = stacks[name]
+    wanted = raw_environment("dev" if name in ("lz", "open") else name).get("router", {}).get("virtual_keys", False)
+    servers = resources(stack, "azurerm_postgresql_flexible_server")
+    if not wanted:
+        assert not servers
+        return
+    ((server_key, server),) = servers.items()
+    assert server["public_network_access_enabled"] is False and server["geo_redundant_backup_enabled"] is True
+    assert server["authentication"] == {"active_directory_auth_enabled": False, "password_auth_enabled": True}
+    graph = Graph(stack)
+    ((app_key, _),) = resources(stack, "azurerm_container_app").items()
+    app = f"azurerm_container_app.{app_key}"
+    (endpoint,) = [f"azurerm_private_endpoint.{k}" for k, v in resources(stack, "azurerm_private_endpoint").items()
+                   if v["private_service_connection"]["private_connection_resource_id"] == f"${{azurerm_postgresql_flexible_server.{server_key}.id}}"]
+    assert resources(stack, "azurerm_private_endpoint")[endpoint.split(".", 1)[1]]["private_service_connection"]["subresource_names"] == ["postgresqlServer"]
+    (database,) = [f"azurerm_postgresql_flexible_server_database.{k}" for k in resources(stack, "azurerm_postgresql_flexible_server_database")]
+    assert graph.depends_on(app, endpoint) and graph.depends_on(app, database)
+    ((_, container_app),) = resources(stack, "azurerm_container_app").items()
+    env_names = {e["name"]: e.get("secret_name") for e in container_app["template"]["container"][0]["env"]}
+    assert env_names["DATABASE_URL"] and env_names["LITELLM_SALT_KEY"], "both come from Key Vault"

@@ -34,7 +34,11 @@ def test_config_references_match_the_container_app_environment(stacks, name):
     plain = {e["name"]: e["value"] for e in container["env"] if "secret_name" not in e}
     # Every variable the config reads is set, from Key Vault unless it is not a secret (the
     # shared state's host and port, read from the Redis resource itself).
-    assert referenced == set(from_secrets) | (set(plain) - OPERATIONAL_ENV), "config and app disagree on the router's variables"
+    # LiteLLM reads LITELLM_SALT_KEY from the environment itself (encrypt_decrypt_utils.get_salt_key).
+    implicit = {"LITELLM_SALT_KEY"} & set(from_secrets)
+    if implicit:
+        assert "database_url" in yaml.safe_load(config)["general_settings"], "a salt without a database"
+    assert referenced | implicit == set(from_secrets) | (set(plain) - OPERATIONAL_ENV), "config and app disagree on the router's variables"
     for var in set(plain) - OPERATIONAL_ENV:
         assert var in referenced and plain[var].startswith("${azurerm_managed_redis."), f"{var} = {plain[var]!r}"
     assert not re.search(r"(?i)key|password|secret|token", " ".join(set(plain) - OPERATIONAL_ENV)), "a secret as a plain value"
@@ -222,3 +226,18 @@ def test_one_worker_per_whole_vcpu(stacks, environments, name):
     (container,) = app["template"]["container"]
     args = container["args"]
     assert args[args.index("--num_workers") + 1] == str(max(1, int(environments[name].router.cpu)))
+
+
+def test_spend_means_gpu_time():
+    """Self-hosted models have no token price: spend is response time x the GPU's list price
+    per second shared among the requests one instance serves at once."""
+    from council.catalog import CATALOG_DIR
+
+    skus = yaml.safe_load((CATALOG_DIR / "gpu_skus.yaml").read_text())["skus"]
+    council = [sys.executable, "-m", "council.cli"]
+    rendered = yaml.safe_load(subprocess.run([*council, "render-router-config", "dev"], cwd=ROOT, capture_output=True, text=True, timeout=60).stdout)
+    prices = {m["model_name"]: m["litellm_params"]["input_cost_per_second"] for m in rendered["model_list"]}
+    for member in raw_environment("dev")["members"]:
+        slots = member.get("max_concurrent_requests_per_instance", 8)  # the environment model's default
+        assert prices[member["role"]] == pytest.approx(skus[member["sku"]]["hourly_usd"] / 3600 / slots, rel=1e-6)
+    assert not any("cost_per_token" in str(m["litellm_params"]) for m in rendered["model_list"]), "a token price would override it"

@@ -125,6 +125,13 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
     # The shared router state's access key (Azure Managed Redis), read from the resource.
     ((redis_key, _),) = resources(stack, "azurerm_managed_redis").items()
     expected.add("redis-access-key")
+    from conftest import raw_environment
+
+    if raw_environment(name).get("router", {}).get("virtual_keys"):
+        # The key database's URL (with its generated password) and LiteLLM's salt.
+        expected |= {"litellm-database-url", "litellm-salt-key"}
+        url = secrets["litellm-database-url"]["body"]["properties"]["value"]
+        assert re.fullmatch(r"postgresql://litellm:\$\{random_password\.[\w-]+\.result\}@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432/litellm\?sslmode=require", url), url
     assert secrets["redis-access-key"]["body"]["properties"]["value"] == f"${{azurerm_managed_redis.{redis_key}.default_database[0].primary_access_key}}"
     assert set(secrets) == expected
     for name, secret in secrets.items():

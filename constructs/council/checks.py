@@ -86,6 +86,7 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
         ("name_prefix", names.storage_account),
         ("name_prefix", names.container_registry),
         ("name_prefix", names.managed_redis),
+        ("name_prefix", names.postgres_server),
         ("name_prefix", names.container_app),
         ("name_prefix", names.container_app_environment),
     ]

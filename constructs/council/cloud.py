@@ -18,6 +18,8 @@ class CloudProfile:
     # Azure Managed Redis (Microsoft.Cache/redisEnterprise, group id redisEnterprise):
     # learn.microsoft.com/azure/private-link/private-endpoint-dns, "Databases" (read 2026-11-27).
     zone_redis: str
+    # Azure Database for PostgreSQL flexible server (group id postgresqlServer).
+    zone_postgres: str
 
 
 AZURE_PUBLIC = CloudProfile(
@@ -26,6 +28,7 @@ AZURE_PUBLIC = CloudProfile(
     zone_aml_notebooks="privatelink.notebooks.azure.net",
     zone_key_vault="privatelink.vaultcore.azure.net",
     zone_redis="privatelink.redis.azure.net",
+    zone_postgres="privatelink.postgres.database.azure.com",
 )
 
 ROLE_KEY_VAULT_SECRETS_USER = "Key Vault Secrets User"

@@ -103,6 +103,8 @@ class ExistingPrivateDnsZones(_Model):
     vaultcore_azure_net: str
     # privatelink.redis.azure.net: needed while router.shared_state is azure-managed-redis.
     redis_azure_net: str | None = None
+    # privatelink.postgres.database.azure.com: needed while router.virtual_keys is on.
+    postgres_database_azure_com: str | None = None
 
 
 _SUBNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
@@ -272,6 +274,10 @@ class Router(_Model):
     # State every replica shares (cooldowns, rpm/tpm counters): Azure Managed Redis behind
     # a private endpoint. "none" keeps it per replica (acceptable only with max_replicas 1).
     shared_state: Literal["azure-managed-redis", "none"] = "azure-managed-redis"
+    # Virtual keys for teams (budgets, rate limits, spend) in a private PostgreSQL database;
+    # without them every client shares the master key.
+    virtual_keys: bool = False
+    database_sku: str = Field(default="B_Standard_B1ms", pattern=r"^(B|GP|MO)_Standard_[A-Za-z0-9_]+$")
     external_ingress: bool = False
     # workload-profiles: apps subnet >= /27 delegated to Microsoft.App/environments;
     # consumption-only: >= /23, not delegated.
@@ -381,6 +387,13 @@ class Environment(_Model):
                 "network.private_dns_zone_ids.redis_azure_net: missing; the router's shared state (Azure Managed Redis) "
                 "is reached through the landing zone's privatelink.redis.azure.net zone: give its id, or set "
                 "router.shared_state: none (only with router.max_replicas: 1)"
+            )
+        if (isinstance(self.network, ExistingNetwork) and self.router.virtual_keys
+                and self.network.private_dns_zone_ids.postgres_database_azure_com is None):
+            raise ValueError(
+                "network.private_dns_zone_ids.postgres_database_azure_com: missing; the router's key database is reached "
+                "through the landing zone's privatelink.postgres.database.azure.com zone: give its id, or set "
+                "router.virtual_keys: false"
             )
         roles = {m.role for m in self.members}
         for index, fallback in enumerate(self.router.fallbacks):

@@ -25,6 +25,8 @@ RULES: dict[str, tuple[str, str]] = {
     "key_vault": (r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$", "3-24 letters, digits and -, letter first, no --"),
     "storage_account": (r"^[a-z0-9]{3,24}$", "3-24 lowercase letters and digits"),
     "container_registry": (r"^[a-zA-Z0-9]{5,50}$", "5-50 letters and digits"),
+    # <name>.postgres.database.azure.com: 3-63 lowercase letters, digits and -.
+    "postgres_server": (r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", "3-63 lowercase letters, digits and -"),
     # <name>.<region>.redis.azure.net: 1-60 letters, digits and -, letter first, no --.
     "managed_redis": (r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$", "1-60 letters, digits and -, letter first, no --"),
     "ml_workspace": (r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$", "3-33 letters, digits, _ and -"),
@@ -131,6 +133,9 @@ class Names:
 
     def container_registry(self) -> str:
         return self._emit(check("container_registry", self._global("cr", 50), field="container_registry"))
+
+    def postgres_server(self) -> str:
+        return self._emit(check("postgres_server", f"psql-{self._base}", field="name_prefix"))
 
     def managed_redis(self) -> str:
         return self._emit(check("managed_redis", f"redis-{self._base}", field="name_prefix"))

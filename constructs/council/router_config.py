@@ -27,6 +27,11 @@ REDIS_HOST_ENV = "REDIS_HOST"
 REDIS_PORT_ENV = "REDIS_PORT"
 REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
 REDIS_PASSWORD_SECRET = "redis-access-key"
+# Virtual keys: the database LiteLLM keeps keys, budgets and spend in, and its salt.
+DATABASE_URL_ENV = "DATABASE_URL"
+DATABASE_URL_SECRET = "litellm-database-url"
+SALT_KEY_ENV = "LITELLM_SALT_KEY"
+SALT_KEY_SECRET = "litellm-salt-key"
 CONFIG_SECRET = "router-config"
 
 
@@ -38,6 +43,9 @@ class RouterMember:
     description: str
     upstream_model: str
     timeout: int
+    # Spend for a self-hosted model: the GPU's list price per second, divided among the
+    # requests one instance serves at once (LiteLLM books response time x this rate).
+    cost_per_second: float | None = None
     rpm: int | None = None
     tpm: int | None = None
 
@@ -62,6 +70,9 @@ def router_members(env: Environment) -> list[RouterMember]:
     """The router's view of each member. No deployment name: each endpoint sends 100% of
     its traffic to its one deployment, so a SKU change (a new deployment) leaves the
     router config untouched."""
+    from council.catalog import load_catalog
+
+    skus = load_catalog().skus
     members = []
     for m in env.members:
         if isinstance(m.model, CatalogModel):
@@ -75,6 +86,9 @@ def router_members(env: Environment) -> list[RouterMember]:
                 description=m.description,
                 upstream_model=upstream,
                 timeout=m.request_timeout_seconds,
+                cost_per_second=(
+                    float(f"{skus[m.sku].hourly_usd / 3600 / m.max_concurrent_requests_per_instance:.8g}") if m.sku in skus else None
+                ),
                 rpm=m.rpm,
                 tpm=m.tpm,
             )
@@ -111,6 +125,7 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
     return _template().render(
         members=members,
         master_key_env=MASTER_KEY_ENV,
+        database_url_env=DATABASE_URL_ENV if router.virtual_keys else None,
         rpm_offset=LITELLM_RPM_OFFSET,
         router={
             # rpm/tpm limits are enforced only by usage-based routing; without limits the

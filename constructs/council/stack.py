@@ -43,14 +43,19 @@ from council.naming import SUFFIX_LENGTH, names_for
 from council.network import CouncilNetwork, ExistingNetworkProps, NewNetworkProps
 from council.router_app import RouterApp, RouterAppProps
 from council.router_config import (
+    DATABASE_URL_ENV,
+    DATABASE_URL_SECRET,
     REDIS_HOST_ENV,
     REDIS_PASSWORD_ENV,
     REDIS_PASSWORD_SECRET,
     REDIS_PORT_ENV,
+    SALT_KEY_ENV,
+    SALT_KEY_SECRET,
     member_secret_environment,
     render_router_config,
     router_members,
 )
+from council.router_database import RouterDatabase, RouterDatabaseProps
 from council.router_state import RouterState, RouterStateProps
 from council.secret_bundle import SecretBundle, SecretBundleProps
 from council.workspace import CouncilWorkspace, CouncilWorkspaceProps
@@ -138,6 +143,7 @@ class CouncilStack(TerraformStack):
                     "aml_notebooks": zones.notebooks_azure_net,
                     "key_vault": zones.vaultcore_azure_net,
                     **({"redis": zones.redis_azure_net} if zones.redis_azure_net else {}),
+                    **({"postgres": zones.postgres_database_azure_com} if zones.postgres_database_azure_com else {}),
                 },
             )
         network = CouncilNetwork(self, "network", props=network_props)
@@ -255,6 +261,27 @@ class CouncilStack(TerraformStack):
             secret_env[REDIS_PASSWORD_ENV] = REDIS_PASSWORD_SECRET
             plain_env = {REDIS_HOST_ENV: state.hostname, REDIS_PORT_ENV: state.port}
             waits_for = state.reachable_after
+        if env.router.virtual_keys:
+            database = RouterDatabase(
+                self,
+                "router-database",
+                props=RouterDatabaseProps(
+                    name=names.postgres_server(),
+                    resource_group_name=rg,
+                    location=location,
+                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
+                    private_dns_zone_id=network.ensure_private_zone("postgres", AZURE_PUBLIC.zone_postgres, resource_group_name=rg, tags=tags),
+                    private_endpoint_name=names.private_endpoint("psql"),
+                    sku_name=env.router.database_sku,
+                    network_dependencies=network.zone_ready("postgres"),
+                    tags=tags,
+                ),
+            )
+            secrets.add_secret(DATABASE_URL_SECRET, database.database_url)
+            secrets.add_secret(SALT_KEY_SECRET, database.salt_key)
+            secret_env[DATABASE_URL_ENV] = DATABASE_URL_SECRET
+            secret_env[SALT_KEY_ENV] = SALT_KEY_SECRET
+            waits_for = (*waits_for, *database.reachable_after)
         router = RouterApp(
             self,
             "router",
