@@ -51,7 +51,9 @@ def _pick_fallback_pairs(env) -> tuple[tuple[str, str], tuple[str, str]]:
 @pytest.fixture(scope="module")
 def router(tmp_path_factory):
     env = _env()
-    running = start_router(_render(env), [m.role for m in env.members], tmp_path_factory.mktemp("policy"))
+    # At dev's log level (INFO), the chattiest an environment file sets.
+    running = start_router(_render(env), [m.role for m in env.members], tmp_path_factory.mktemp("policy"),
+                           extra_env={"LITELLM_LOG": env.router.log_level})
     running.extra["env"] = env
     yield running
     running.stop()
@@ -170,3 +172,13 @@ def test_errors_reveal_no_member_url_or_key(router):
             assert secret not in response.text, f"response reveals {secret[:12]}..."
     finally:
         router.fakes[role].mode = "ok"
+
+
+def test_router_logs_hold_no_key(router):
+    """After every test above (failures, hangs, fallbacks, streaming), the proxy's own log
+    holds neither a member's key nor the master key."""
+    log = router.log.read_text()
+    assert log, "the proxy wrote no log at all: the check would be empty"
+    for role, fake in router.fakes.items():
+        assert fake.key not in log, f"{role}'s endpoint key is in the router log"
+    assert router.master_key not in log
