@@ -21,6 +21,8 @@ def _tampered_app(tmp_path, *, allow_external_ingress=False):
     stack = TerraformStack(app, "tamper")
     AzurermProvider(stack, "azurerm", features=[{}])
     AzapiProvider(stack, "azapi")
+    from council.private_link import PrivateLink
+
     bundle = SecretBundle(
         stack,
         "vault",
@@ -29,9 +31,11 @@ def _tampered_app(tmp_path, *, allow_external_ingress=False):
             resource_group_name="rg",
             location="eastus2",
             tenant_id="00000000-0000-0000-0000-000000000000",
-            private_endpoints_subnet_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
-            private_dns_zone_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
-            private_endpoint_name="pe-kv",
+            private_link=PrivateLink(
+                subnet_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s",
+                zone_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/privateDnsZones/privatelink.vaultcore.azure.net",
+                endpoint_name="pe-kv",
+            ),
             purge_protection_enabled=False,
             public_network_access_enabled=True,
         ),

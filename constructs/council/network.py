@@ -25,6 +25,7 @@ from constructs import Construct
 
 from council.cloud import AZURE_PUBLIC, CloudProfile
 from council.errors import PropsError
+from council.private_link import PrivateLink
 
 # Zone purposes every council needs; values are looked up in the CloudProfile.
 ZONE_PURPOSES = ("aml_api", "aml_notebooks", "key_vault")
@@ -174,12 +175,20 @@ class CouncilNetwork(Construct):
         link = self._zone_links.get(purpose)
         return (link,) if link is not None else ()
 
-    def ensure_private_zone(self, purpose: str, zone_name: str, *, resource_group_name: str, tags: Mapping[str, str] = {}) -> str:
-        """The zone for `purpose`: the landing zone's when it gave one, else one created here
-        and linked to the VNet."""
-        if purpose in self._zone_ids:
-            return self._zone_ids[purpose]
-        return self.add_private_zone(purpose, zone_name, resource_group_name=resource_group_name, tags=tags)
+    def private_link(self, purpose: str, *, endpoint_name: str, zone_name: str | None = None, resource_group_name: str | None = None,
+                     tags: Mapping[str, str] = {}) -> PrivateLink:
+        """Where a private endpoint for `purpose` goes. With `zone_name`, a zone this network
+        lacks (neither created nor given by the landing zone) is created and linked here."""
+        if zone_name is not None and purpose not in self._zone_ids:
+            if resource_group_name is None:
+                raise PropsError(self.node.path, "resource_group_name", None, "a resource group to create the zone in")
+            self.add_private_zone(purpose, zone_name, resource_group_name=resource_group_name, tags=tags)
+        return PrivateLink(
+            subnet_id=self.private_endpoints_subnet_id,
+            zone_id=self.zone_id(purpose),
+            endpoint_name=endpoint_name,
+            network_dependencies=self.zone_ready(purpose),
+        )
 
     def zone_id(self, purpose: str) -> str:
         """The private DNS zone id for a purpose in ZONE_PURPOSES."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping
 
 from cdktf_cdktf_provider_azurerm.private_endpoint import (
@@ -9,7 +10,20 @@ from cdktf_cdktf_provider_azurerm.private_endpoint import (
     PrivateEndpointPrivateDnsZoneGroup,
     PrivateEndpointPrivateServiceConnection,
 )
+from cdktf import ITerraformDependable
 from constructs import Construct
+
+
+@dataclass(frozen=True, kw_only=True)
+class PrivateLink:
+    """Where a service's private endpoint goes: the council's private-endpoint subnet, the
+    private DNS zone it registers in, its physical name, and what a reader inside the VNet
+    must wait for besides the endpoint (the zone's VNet link when the council created it)."""
+
+    subnet_id: str
+    zone_id: str
+    endpoint_name: str
+    network_dependencies: tuple[ITerraformDependable, ...] = ()
 
 
 def private_endpoint(
@@ -42,3 +56,30 @@ def private_endpoint(
         private_dns_zone_group=PrivateEndpointPrivateDnsZoneGroup(name="default", private_dns_zone_ids=zone_ids),
         tags=dict(tags),
     )
+
+
+def private_endpoint_to(
+    scope: Construct,
+    id: str,
+    *,
+    link: PrivateLink,
+    target_id: str,
+    subresource: str,
+    resource_group_name: str,
+    location: str,
+    tags: Mapping[str, str],
+) -> tuple[PrivateEndpoint, tuple[ITerraformDependable, ...]]:
+    """The private endpoint for `link`, and everything a VNet reader must wait for."""
+    endpoint = private_endpoint(
+        scope,
+        id,
+        name=link.endpoint_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        subnet_id=link.subnet_id,
+        target_id=target_id,
+        subresource=subresource,
+        zone_ids=[link.zone_id],
+        tags=tags,
+    )
+    return endpoint, (endpoint, *link.network_dependencies)

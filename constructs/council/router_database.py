@@ -27,7 +27,7 @@ from constructs import Construct
 
 from council.errors import PropsError
 from council.naming import check
-from council.private_link import private_endpoint
+from council.private_link import PrivateLink, private_endpoint_to
 
 DATABASE_NAME = "litellm"
 ADMINISTRATOR_LOGIN = "litellm"
@@ -39,9 +39,8 @@ class RouterDatabaseProps:
     name: str
     resource_group_name: str
     location: str
-    private_endpoints_subnet_id: str
-    private_dns_zone_id: str
-    private_endpoint_name: str
+    # The private endpoint's subnet, DNS zone and name (CouncilNetwork.private_link).
+    private_link: PrivateLink
     # Burstable 1 vCPU / 2 GiB: virtual keys and spend rows are small and few.
     sku_name: str = "B_Standard_B1ms"
     version: str = "16"
@@ -49,8 +48,6 @@ class RouterDatabaseProps:
     backup_retention_days: int = 7
     # Backups copied to the paired region: keys and spend survive a regional outage.
     geo_redundant_backup_enabled: bool = True
-    # What a reader inside the VNet needs besides the private endpoint (the zone's VNet link).
-    network_dependencies: tuple[ITerraformDependable, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -87,19 +84,18 @@ class RouterDatabase(Construct):
         self.database = PostgresqlFlexibleServerDatabase(
             self, "database", name=DATABASE_NAME, server_id=self.server.id, charset="UTF8", collation="en_US.utf8"
         )
-        self.private_endpoint = private_endpoint(
+        # A reader in the VNet can reach the service only once all of reachable_after exist.
+        self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,
             "private-endpoint",
-            name=props.private_endpoint_name,
-            resource_group_name=props.resource_group_name,
-            location=props.location,
-            subnet_id=props.private_endpoints_subnet_id,
+            link=props.private_link,
             target_id=self.server.id,
             subresource="postgresqlServer",
-            zone_ids=[props.private_dns_zone_id],
+            resource_group_name=props.resource_group_name,
+            location=props.location,
             tags=props.tags,
         )
-        self.reachable_after: tuple[ITerraformDependable, ...] = (self.private_endpoint, self.database, *props.network_dependencies)
+        self.reachable_after = (*self.reachable_after, self.database)
         self.database_url: str = (
             f"postgresql://{ADMINISTRATOR_LOGIN}:{password.result}@{self.server.fqdn}:{POSTGRES_PORT}/{DATABASE_NAME}?sslmode=require"
         )

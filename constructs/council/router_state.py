@@ -26,7 +26,7 @@ from constructs import Construct
 
 from council.errors import PropsError
 from council.naming import check
-from council.private_link import private_endpoint
+from council.private_link import PrivateLink, private_endpoint_to
 
 
 
@@ -35,14 +35,11 @@ class RouterStateProps:
     name: str
     resource_group_name: str
     location: str
-    private_endpoints_subnet_id: str
-    private_dns_zone_id: str
-    private_endpoint_name: str
+    # The private endpoint's subnet, DNS zone and name (CouncilNetwork.private_link).
+    private_link: PrivateLink
     # Balanced_B0: 0.5 GB, 2 vCPUs, 15,000 connections -- ample for counters and cooldowns.
     sku_name: str = "Balanced_B0"
     high_availability_enabled: bool = True
-    # What a reader inside the VNet needs besides the private endpoint (the zone's VNet link).
-    network_dependencies: tuple[ITerraformDependable, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -70,19 +67,17 @@ class RouterState(Construct):
             tags=dict(props.tags),
         )
         self.hostname: str = self.redis.hostname
-        self.private_endpoint = private_endpoint(
+        # A reader in the VNet can reach the service only once all of reachable_after exist.
+        self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,
             "private-endpoint",
-            name=props.private_endpoint_name,
-            resource_group_name=props.resource_group_name,
-            location=props.location,
-            subnet_id=props.private_endpoints_subnet_id,
+            link=props.private_link,
             target_id=self.redis.id,
             subresource="redisEnterprise",
-            zone_ids=[props.private_dns_zone_id],
+            resource_group_name=props.resource_group_name,
+            location=props.location,
             tags=props.tags,
         )
-        self.reachable_after: tuple[ITerraformDependable, ...] = (self.private_endpoint, *props.network_dependencies)
 
     @property
     def port(self) -> str:

@@ -30,7 +30,7 @@ from council.azapi import AzapiAction
 from council.cloud import ROLE_KEY_VAULT_SECRETS_USER
 from council.errors import PropsError
 from council.naming import check
-from council.private_link import private_endpoint
+from council.private_link import PrivateLink, private_endpoint_to
 
 
 
@@ -43,18 +43,14 @@ class SecretBundleProps:
     resource_group_name: str
     location: str
     tenant_id: str
-    private_endpoints_subnet_id: str
-    private_dns_zone_id: str
-    private_endpoint_name: str
+    # The private endpoint's subnet, DNS zone and name (CouncilNetwork.private_link).
+    private_link: PrivateLink
     sku_name: str = "standard"
     purge_protection_enabled: bool = True
     soft_delete_retention_days: int = 90
     public_network_access_enabled: bool = False
     # Extra IP ranges allowed through the firewall (default deny). Empty: none.
     allowed_ip_ranges: tuple[str, ...] = ()
-    # What a reader inside the VNet needs besides the private endpoint before it can
-    # resolve the vault privately (e.g. the privatelink.vaultcore.azure.net zone's VNet link).
-    network_dependencies: tuple[ITerraformDependable, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -99,21 +95,17 @@ class SecretBundle(Construct):
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.key_vault_id: str = self.vault.id
         self.vault_uri: str = self.vault.vault_uri
-        self.private_endpoint = private_endpoint(
+        # A reader in the VNet can reach the service only once all of reachable_after exist.
+        self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,
             "private-endpoint",
-            name=props.private_endpoint_name,
-            resource_group_name=props.resource_group_name,
-            location=props.location,
-            subnet_id=props.private_endpoints_subnet_id,
+            link=props.private_link,
             target_id=self.key_vault_id,
             subresource="vault",
-            zone_ids=[props.private_dns_zone_id],
+            resource_group_name=props.resource_group_name,
+            location=props.location,
             tags=props.tags,
         )
-        # A reader in the VNet (the router resolving Key Vault references when a revision
-        # starts) can reach the vault only once all of these exist.
-        self.reachable_after: tuple[ITerraformDependable, ...] = (self.private_endpoint, *props.network_dependencies)
 
     @property
     def secret_names(self) -> list[str]:

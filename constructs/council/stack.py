@@ -161,10 +161,7 @@ class CouncilStack(TerraformStack):
                     resource_group_name=rg,
                     location=location,
                     tenant_id=client.tenant_id,
-                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
-                    private_dns_zone_id=network.zone_id("key_vault"),
-                    private_endpoint_name=names.private_endpoint(f"kv{purpose}"),
-                    network_dependencies=network.zone_ready("key_vault"),
+                    private_link=network.private_link("key_vault", endpoint_name=names.private_endpoint(f"kv{purpose}")),
                     tags=tags,
                 ),
             )
@@ -250,10 +247,9 @@ class CouncilStack(TerraformStack):
                     name=names.managed_redis(),
                     resource_group_name=rg,
                     location=location,
-                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
-                    private_dns_zone_id=network.ensure_private_zone("redis", AZURE_PUBLIC.zone_redis, resource_group_name=rg, tags=tags),
-                    private_endpoint_name=names.private_endpoint("redis"),
-                    network_dependencies=network.zone_ready("redis"),
+                    private_link=network.private_link(
+                        "redis", endpoint_name=names.private_endpoint("redis"), zone_name=AZURE_PUBLIC.zone_redis, resource_group_name=rg, tags=tags
+                    ),
                     tags=tags,
                 ),
             )
@@ -269,11 +265,10 @@ class CouncilStack(TerraformStack):
                     name=names.postgres_server(),
                     resource_group_name=rg,
                     location=location,
-                    private_endpoints_subnet_id=network.private_endpoints_subnet_id,
-                    private_dns_zone_id=network.ensure_private_zone("postgres", AZURE_PUBLIC.zone_postgres, resource_group_name=rg, tags=tags),
-                    private_endpoint_name=names.private_endpoint("psql"),
+                    private_link=network.private_link(
+                        "postgres", endpoint_name=names.private_endpoint("psql"), zone_name=AZURE_PUBLIC.zone_postgres, resource_group_name=rg, tags=tags
+                    ),
                     sku_name=env.router.database_sku,
-                    network_dependencies=network.zone_ready("postgres"),
                     tags=tags,
                 ),
             )
