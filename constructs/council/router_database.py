@@ -46,7 +46,9 @@ class RouterDatabaseProps:
     version: str = "16"
     storage_mb: int = 32768
     backup_retention_days: int = 7
-    # Backups copied to the paired region: keys and spend survive a regional outage.
+    # Backups copied to the paired region: keys and spend survive a regional outage (flexible
+    # server supports it on every tier, Burstable included: PSRule for Azure,
+    # Azure.PostgreSQL.GeoRedundantBackup, read 2026-11-27; it can be set only at creation).
     geo_redundant_backup_enabled: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
