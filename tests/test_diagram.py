@@ -28,7 +28,7 @@ BODY_LINE = re.compile(
 )
 
 
-def names(env, stack: str) -> Names:
+def names(env, stack: str):
     return names_for(env, stack)
 
 

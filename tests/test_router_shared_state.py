@@ -65,28 +65,35 @@ def _env(**member_updates):
     return env.model_copy(update={"members": members})
 
 
-def _two_replicas(env, redis_server, tmp_path):
+RPM = 2
+
+
+@pytest.fixture(scope="module")
+def replicas(redis_server, tmp_path_factory):
+    """Two proxies with the same config and the same Redis, in front of the same fakes. One
+    member without fallbacks carries an rpm limit; the others keep the shipped policy."""
     from council.router_config import render_router_config, router_members
 
+    base = _env()
+    limited = next(m.role for m in base.members if m.role not in {f.role for f in base.router.fallbacks})
+    env = _env(**{limited: {"rpm": RPM}})
     config = render_router_config(env, router_members(env), redis_tls=False)
     roles = [m.role for m in env.members]
     fakes = {role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles}
     redis_env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server["port"]), "REDIS_PASSWORD": redis_server["password"]}
-    first = start_router(config, roles, tmp_path / "a", extra_env=redis_env, fakes=fakes)
+    workdir = tmp_path_factory.mktemp("replicas")
+    first = start_router(config, roles, workdir / "a", extra_env=redis_env, fakes=fakes)
     try:
-        second = start_router(config, roles, tmp_path / "b", extra_env=redis_env, fakes=fakes)
+        second = start_router(config, roles, workdir / "b", extra_env=redis_env, fakes=fakes)
     except Exception:
         first.stop()
         raise
-    return first, second
-
-
-def _stop(*routers):
-    for router in routers:
+    yield {"first": first, "second": second, "env": env, "limited": limited}
+    for router in (first, second):
         router.client.close()
         router.process.terminate()
         router.process.wait(timeout=20)
-    for fake in routers[0].fakes.values():
+    for fake in fakes.values():
         fake.stop()
 
 
@@ -95,12 +102,11 @@ def _answered_by(response) -> str:
     return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
 
 
-def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(redis_server, tmp_path):
-    env = _env()
-    failing, fallback = env.router.fallbacks[0].role, env.router.fallbacks[0].to[0]
-    first, second = _two_replicas(env, redis_server, tmp_path)
+def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(replicas):
+    env, first, second = replicas["env"], replicas["first"], replicas["second"]
+    failing, fallback = next((f.role, f.to[0]) for f in env.router.fallbacks if replicas["limited"] not in (f.role, *f.to))
+    first.fakes[failing].mode = "fail"
     try:
-        first.fakes[failing].mode = "fail"
         for _ in range(env.router.allowed_fails + 1):  # enough failures on replica A to cool it down
             assert _answered_by(first.chat(failing)) == fallback
         hits = first.posts(failing)
@@ -108,29 +114,23 @@ def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(redis_serve
             assert _answered_by(second.chat(failing)) == fallback
         assert first.posts(failing) == hits, "replica B called a member that replica A had cooled down"
     finally:
-        _stop(first, second)
+        first.fakes[failing].mode = "ok"
 
 
-def test_an_rpm_limit_is_shared_only_loosely_across_replicas(redis_server, tmp_path):
+def test_an_rpm_limit_is_shared_only_loosely_across_replicas(replicas):
     """Measured limit, not the goal: LiteLLM 1.108.5's usage-based routing counts in Redis
     but reads a counter from a replica's own memory once that replica has touched it
     (caching/dual_cache.py: keys found in memory are never re-read from Redis), so each
     replica enforces the limit mostly on its own traffic. Two replicas and rpm 2 let 3
     requests through; the bound is rpm per replica. Issue 10 keeps this row open."""
-    env = _env()
-    limited = next(m.role for m in env.members if m.role not in {f.role for f in env.router.fallbacks})
-    rpm = 2
-    env = _env(**{limited: {"rpm": rpm}})
-    first, second = _two_replicas(env, redis_server, tmp_path)
-    try:
-        if time.time() % 60 > 45:  # counters are per clock minute: do not straddle one
-            time.sleep(61 - time.time() % 60)
-        statuses = []
-        for router in (first, second) * 3:
-            statuses.append(router.chat(limited).status_code)
-            time.sleep(PACE_SECONDS)
-        hits = first.posts(limited)
-        assert rpm <= hits <= 2 * rpm, statuses
-        assert statuses.count(429) == 6 - hits, statuses
-    finally:
-        _stop(first, second)
+    first, second, limited = replicas["first"], replicas["second"], replicas["limited"]
+    if time.time() % 60 > 45:  # counters are per clock minute: do not straddle one
+        time.sleep(61 - time.time() % 60)
+    before = first.posts(limited)
+    statuses = []
+    for router in (first, second) * 3:
+        statuses.append(router.chat(limited).status_code)
+        time.sleep(PACE_SECONDS)
+    hits = first.posts(limited) - before
+    assert RPM <= hits <= 2 * RPM, statuses
+    assert statuses.count(429) == 6 - hits, statuses

@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass
 
 from council.catalog import Catalog, ModelFacts, load_catalog
-from council.config import CatalogModel, ContainerModel, CreateNetwork, Environment, Member
+from council.config import CatalogModel, CreateNetwork, Environment, Member
 from council.errors import CouncilError
 from council.naming import names_for
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from cdktf import ITerraformDependable, TerraformResourceLifecycle
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.postgresql_flexible_server import (
     PostgresqlFlexibleServer,
     PostgresqlFlexibleServerAuthentication,
