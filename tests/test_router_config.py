@@ -82,10 +82,10 @@ def test_routing_policy_comes_from_the_environment(stacks, environments):
     # Per error type: a router-wide allowed_fails of 3 (LiteLLM's default) is ignored.
     assert settings["allowed_fails_policy"]["TimeoutErrorAllowedFails"] == router.allowed_fails
     assert settings["allowed_fails_policy"]["InternalServerErrorAllowedFails"] == router.allowed_fails
-    # Fallbacks for every role that has them, and the same for its alias.
-    alias = {m.role: m.alias for m in env.members}
-    expected = [entry for f in router.fallbacks for entry in ({f.role: list(f.to)}, {alias[f.role]: list(f.to)})]
-    assert settings["fallbacks"] == expected
+    # Fallbacks for every role that has them; an alias is rewritten to its role on arrival
+    # (model_alias_map), so it needs none of its own. The group alias lists it in /v1/models.
+    assert settings["fallbacks"] == [{f.role: list(f.to)} for f in router.fallbacks]
+    assert config["litellm_settings"]["model_alias_map"] == {m.alias: m.role for m in env.members}
     assert settings["model_group_alias"] == {m.alias: m.role for m in env.members}
     assert config["litellm_settings"]["drop_params"] is True
     assert config["litellm_settings"]["disable_hf_tokenizer_download"] is True
@@ -153,15 +153,14 @@ def test_optional_member_rate_limits_reach_litellm():
     limited["rpm"], limited["tpm"] = 120, 90000
     config = yaml.safe_load(render_router_config(parse_environment(data, "dev.yaml"), router_members(parse_environment(data, "dev.yaml"))))
     limits = {m["model_name"]: (m["litellm_params"].get("rpm"), m["litellm_params"].get("tpm")) for m in config["model_list"]}
-    # LiteLLM's usage-based routing admits rpm - 1 a minute: the config carries rpm + 1.
-    assert limits[limited["role"]] == (121, 90000)
+    assert limits[limited["role"]] == (120, 90000)
     assert limits[other["role"]] == (None, None)
-    # Limits are enforced only by usage-based routing; the alias shares its role's group.
-    assert config["router_settings"]["routing_strategy"] == "usage-based-routing-v2"
+    # Limits are enforced by LiteLLM's model-capacity limiter; the alias shares its role's group.
+    assert config["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3"]
     assert config["router_settings"]["model_group_alias"][limited["alias"]] == limited["role"]
     unlimited = yaml.safe_load(render_router_config(parse_environment(raw_environment("dev"), "dev.yaml"), router_members(parse_environment(raw_environment("dev"), "dev.yaml"))))
     if not any(m.get("rpm") or m.get("tpm") for m in raw_environment("dev")["members"]):
-        assert unlimited["router_settings"]["routing_strategy"] == "simple-shuffle"
+        assert "callbacks" not in unlimited["litellm_settings"]
 
 
 def _with_timeouts(data: dict, timeouts: dict[str, int], **router) -> dict:

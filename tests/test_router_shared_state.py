@@ -117,20 +117,17 @@ def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(replicas):
         first.fakes[failing].mode = "ok"
 
 
-def test_an_rpm_limit_is_shared_only_loosely_across_replicas(replicas):
-    """Measured limit, not the goal: LiteLLM 1.108.5's usage-based routing counts in Redis
-    but reads a counter from a replica's own memory once that replica has touched it
-    (caching/dual_cache.py: keys found in memory are never re-read from Redis), so each
-    replica enforces the limit mostly on its own traffic. Two replicas and rpm 2 let 3
-    requests through; the bound is rpm per replica. Issue 10 keeps this row open."""
-    first, second, limited = replicas["first"], replicas["second"], replicas["limited"]
+def test_an_rpm_limit_holds_across_replicas(replicas):
+    """The limit is counted in the shared Redis: requests for the role and for its alias,
+    spread over both replicas, are admitted exactly rpm times a minute."""
+    first, second, limited, env = replicas["first"], replicas["second"], replicas["limited"], replicas["env"]
+    alias = next(m.alias for m in env.members if m.role == limited)
     if time.time() % 60 > 45:  # counters are per clock minute: do not straddle one
         time.sleep(61 - time.time() % 60)
     before = first.posts(limited)
     statuses = []
-    for router in (first, second) * 3:
-        statuses.append(router.chat(limited).status_code)
+    for router, model in ((first, limited), (second, alias), (first, alias), (second, limited), (first, limited), (second, alias)):
+        statuses.append(router.chat(model).status_code)
         time.sleep(PACE_SECONDS)
-    hits = first.posts(limited) - before
-    assert RPM <= hits <= 2 * RPM, statuses
-    assert statuses.count(429) == 6 - hits, statuses
+    assert first.posts(limited) - before == RPM, statuses
+    assert statuses.count(200) == RPM and statuses.count(429) == 6 - RPM, statuses

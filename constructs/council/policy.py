@@ -48,10 +48,13 @@ class AlertThresholds:
 # "all deployments in cooldown" error among them) before a member is cooled down:
 # effectively never.
 UNCLASSIFIED_ALLOWED_FAILS = 1000
-# LiteLLM 1.108.5's usage-based routing admits a deployment only while
-# `current_rpm + 1 < rpm` (router_strategy/lowest_tpm_rpm_v2.py), i.e. rpm - 1 requests a
-# minute (measured: rpm 2 let 1 through): the config carries rpm + 1 so `rpm` requests pass.
-LITELLM_RPM_OFFSET = 1
+# Per-member rpm/tpm limits are enforced by LiteLLM's model-capacity limiter
+# (litellm/proxy/hooks/dynamic_rate_limiter_v3.py), which counts in the router's Redis, so
+# the limit holds across replicas: measured with two real proxies and one redis-server,
+# rpm 2 admitted exactly 2 of 6 and rpm 10 exactly 10 of 14, and a 429 says "Model capacity
+# reached". LiteLLM's usage-based routing does not: it reads a counter from a replica's
+# memory once that replica holds it (caching/dual_cache.py), and admits rpm - 1 a minute.
+RATE_LIMITER_CALLBACK = "dynamic_rate_limiter_v3"
 
 # Container Apps ingress ends an HTTP request after 240 seconds ("Container Apps ingress:
 # requests time out after 240 seconds", learn.microsoft.com/azure/container-apps/ingress-overview;
@@ -79,8 +82,9 @@ class RouterPolicy:
       rendered as a per-error-type `allowed_fails_policy`: LiteLLM treats a router-wide
       `allowed_fails` equal to its default (3) as unset and never cools down a model
       group with a single deployment.
-    - Rate limits (a member's 429, or the router's own rpm/tpm limit) are neither retried
-      nor counted: the request goes to the fallback, or back to the client as 429, at once.
+    - Rate limits (a member's 429) are neither retried nor counted: the request goes to the
+      fallback, or back to the client as 429, at once. The router's own rpm/tpm limits answer
+      429 before routing (RATE_LIMITER_CALLBACK).
       LiteLLM retries a RateLimitError after sleeping until the next minute (measured: 60 s
       per call), and it charges the "all deployments in cooldown" error of a cooled-down
       member to the fallback that then answers, which cooled healthy fallbacks down in

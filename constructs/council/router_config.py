@@ -118,7 +118,7 @@ def _template() -> jinja2.Template:
 def render_router_config(env: Environment, members: list[RouterMember], *, redis_tls: bool = True) -> str:
     """The LiteLLM config. `redis_tls=False` only for a local redis-server in tests: Azure
     Managed Redis accepts TLS connections only (client_protocol Encrypted)."""
-    from council.policy import LITELLM_RPM_OFFSET, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
+    from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
 
     router = env.router
     limited = any(m.rpm or m.tpm for m in members)
@@ -126,11 +126,11 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
         members=members,
         master_key_env=MASTER_KEY_ENV,
         database_url_env=DATABASE_URL_ENV if router.virtual_keys else None,
-        rpm_offset=LITELLM_RPM_OFFSET,
+        # rpm/tpm limits: a model-capacity limiter that counts in the shared Redis.
+        callbacks=[RATE_LIMITER_CALLBACK] if limited else [],
         router={
-            # rpm/tpm limits are enforced only by usage-based routing; without limits the
-            # cheaper simple-shuffle (each role has one deployment either way).
-            "routing_strategy": "usage-based-routing-v2" if limited else "simple-shuffle",
+            # Each role has one deployment: nothing to balance, so the cheapest strategy.
+            "routing_strategy": "simple-shuffle",
             "num_retries": router.num_retries,
             "timeout": router.timeout_seconds,
             # Per error type (council.policy.RouterPolicy): the fallback answers instead of
@@ -152,14 +152,11 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
                 "RateLimitErrorAllowedFails": UNCLASSIFIED_ALLOWED_FAILS,
             },
             "cooldown_time": router.cooldown_seconds,
-            # An alias is its role's model group: same fallbacks, cooldown and limits.
+            # An alias is its role: the proxy rewrites the requested name before any limit,
+            # route, fallback or cooldown sees it (litellm_settings.model_alias_map); the
+            # group alias only lists it in /v1/models.
             "model_group_alias": {m.alias: m.role for m in members},
-            # Fallbacks are looked up by the requested name, so an alias lists its role's too.
-            "fallbacks": [
-                {"role": name, "to": list(f.to)}
-                for f in router.fallbacks
-                for name in (f.role, *(m.alias for m in members if m.role == f.role))
-            ],
+            "fallbacks": [{"role": f.role, "to": list(f.to)} for f in router.fallbacks],
             "request_timeout": ROUTER_TIME_BUDGET_SECONDS,
             "redis": None if router.shared_state == "none" else {
                 "host_env": REDIS_HOST_ENV, "port_env": REDIS_PORT_ENV, "password_env": REDIS_PASSWORD_ENV, "tls": redis_tls,
