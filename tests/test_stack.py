@@ -10,16 +10,20 @@ import pytest
 from tf import by_path, key_of, members_of, ref, refs_in, resources, vault_secrets
 
 SHIPPED = ("dev", "prod")
-ROLES = {"pacer", "builder", "maven", "guardian", "artisan"}
+def _roles(name: str) -> set[str]:
+    """The members' roles, from the environment file (never a list kept here)."""
+    from conftest import raw_environment
+
+    return {m["role"] for m in raw_environment(name)["members"]}
 # Retired 2025-09-30 (NCv3, V100) and earlier generations: never a valid target.
 RETIRED_SKU = re.compile(r"^Standard_(NC\d+s_v3|NC\d+r?s_v2|NC\d+r?|ND\d+r?s(_v2)?|NV\d+s?(_v2)?)$")
 GPU_SKU = re.compile(r"^Standard_(NC\d+as_T4_v3|NV\d+ads_A10_v5|NC\d+ads_A100_v4|NC\d+ads_H100_v5|ND\d+\w*)$")
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_five_private_key_auth_endpoints(stacks, name):
+def test_every_member_has_a_private_key_auth_endpoint(stacks, name):
     endpoints = members_of(stacks[name], "azapi_resource", "endpoint")
-    assert set(endpoints) == ROLES
+    assert set(endpoints) == _roles(name)
     for role, ep in endpoints.items():
         assert ep["type"].startswith("Microsoft.MachineLearningServices/workspaces/onlineEndpoints@")
         assert ep["body"]["properties"]["authMode"] == "Key", role
@@ -29,9 +33,9 @@ def test_five_private_key_auth_endpoints(stacks, name):
 
 
 @pytest.mark.parametrize("name", SHIPPED)
-def test_five_managed_deployments_on_current_gpu_skus(stacks, name):
+def test_every_member_has_a_managed_deployment_on_a_current_gpu_sku(stacks, name):
     deployments = members_of(stacks[name], "azapi_resource", "deployment")
-    assert set(deployments) == ROLES
+    assert set(deployments) == _roles(name)
     for role, dep in deployments.items():
         props = dep["body"]["properties"]
         sku = props["instanceType"]
@@ -65,7 +69,7 @@ def test_traffic_goes_to_the_deployment_after_it_exists(stacks, name):
     endpoints = members_of(stack, "azapi_resource", "endpoint")
     deployments = members_of(stack, "azapi_resource", "deployment")
     traffic = members_of(stack, "azapi_resource_action", "traffic")
-    assert set(traffic) == ROLES
+    assert set(traffic) == _roles(name)
     for role, put in traffic.items():
         ep_key = key_of(stack, "azapi_resource", endpoints[role])
         dep_key = key_of(stack, "azapi_resource", deployments[role])
@@ -81,7 +85,7 @@ def test_autoscale_targets_each_deployment_with_min_one(stacks, name):
     stack = stacks[name]
     deployments = members_of(stack, "azapi_resource", "deployment")
     autoscale = members_of(stack, "azurerm_monitor_autoscale_setting", "autoscale")
-    assert set(autoscale) == ROLES
+    assert set(autoscale) == _roles(name)
     for role, setting in autoscale.items():
         dep_id = ref("azapi_resource", key_of(stack, "azapi_resource", deployments[role]), "id")
         assert setting["target_resource_id"] == dep_id
@@ -117,11 +121,11 @@ def test_key_vaults_are_private_rbac_and_purge_protected(stacks, name):
 
 @pytest.mark.parametrize("name", SHIPPED)
 def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
-    stack = stacks[name]
+    stack, roles = stacks[name], _roles(name)
     _, vault = by_path(stack, "azurerm_key_vault", "/secrets/vault")
     vault_key = key_of(stack, "azurerm_key_vault", vault)
     secrets = {name: value for name, (_, value) in vault_secrets(stack).items()}
-    expected = {f"{r}-api-key" for r in ROLES} | {f"{r}-api-base" for r in ROLES} | {"litellm-master-key", "router-config"}
+    expected = {f"{r}-api-key" for r in roles} | {f"{r}-api-base" for r in roles} | {"litellm-master-key", "router-config"}
     # The shared router state's access key (Azure Managed Redis), read from the resource.
     ((redis_key, _),) = resources(stack, "azurerm_managed_redis").items()
     expected.add("redis-access-key")
@@ -134,14 +138,14 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
         assert re.fullmatch(r"postgresql://litellm:\$\{random_password\.[\w-]+\.result\}@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432/litellm\?sslmode=require", url), url
     assert secrets["redis-access-key"]["body"]["properties"]["value"] == f"${{azurerm_managed_redis.{redis_key}.default_database[0].primary_access_key}}"
     assert set(secrets) == expected
-    for name, secret in secrets.items():
+    for secret_name, secret in secrets.items():
         # A whole-secret PUT through ARM: no DELETE is ever sent (ARM has none for secrets).
-        assert secret["resource_id"] == ref("azurerm_key_vault", vault_key, "id") + f"/secrets/{name}"
+        assert secret["resource_id"] == ref("azurerm_key_vault", vault_key, "id") + f"/secrets/{secret_name}"
         assert secret["method"] == "PUT" and secret.get("when", "apply") == "apply"
     # Keys come from each endpoint's listKeys action, exported only as sensitive output.
     actions = members_of(stack, "azapi_resource_action", "keys")
     endpoints = members_of(stack, "azapi_resource", "endpoint")
-    for role in ROLES:
+    for role in roles:
         action = actions[role]
         assert action["action"] == "listKeys" and action["method"] == "POST"
         assert action["resource_id"] == ref("azapi_resource", key_of(stack, "azapi_resource", endpoints[role]), "id")
@@ -260,7 +264,7 @@ def test_ml_workspace_is_private_with_managed_network(stacks, name):
 def test_stack_outputs(stacks, name):
     outputs = stacks[name]["output"]
     assert "router_internal_url" in outputs and "key_vault_uri" in outputs
-    for role in ROLES:
+    for role in _roles(name):
         assert f"{role}_endpoint_name" in outputs and f"{role}_scoring_uri" in outputs
         assert "output.properties.scoringUri" in outputs[f"{role}_scoring_uri"]["value"]
 

@@ -73,7 +73,10 @@ def test_container_members_get_an_environment_and_outbound_rules(stacks):
     dev = stacks["dev"]
     deployments = members_of(dev, "azapi_resource", "deployment")
     environments = members_of(dev, "azapi_resource", "server-environment")
-    assert set(environments) == {"maven", "guardian", "artisan"}
+    from conftest import raw_environment
+
+    members = raw_environment("dev")["members"]
+    assert set(environments) == {m["role"] for m in members if m["model"]["source"] == "container"}
     for role, env in environments.items():
         props = env["body"]["properties"]
         assert ":" in props["image"] and not props["image"].endswith(":latest")
@@ -81,7 +84,7 @@ def test_container_members_get_an_environment_and_outbound_rules(stacks):
         key = next(k for k, v in resources(dev, "azapi_resource").items() if v is env)
         assert deployments[role]["body"]["properties"]["environmentId"] == f"${{azapi_resource.{key}.id}}"
         assert deployments[role]["body"]["properties"]["environmentVariables"]["MODEL_ID"]
-    for role in ("pacer", "builder"):
-        assert deployments[role]["body"]["properties"]["model"].startswith("azureml://registries/")
+    for role in (m["role"] for m in members if m["model"]["source"] == "catalog"):
+        assert deployments[role]["body"]["properties"]["model"] == next(m["model"]["asset_id"] for m in members if m["role"] == role)
     fqdns = {r["destination_fqdn"] for r in resources(dev, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn").values()}
     assert {"huggingface.co", "ghcr.io"} <= fqdns
