@@ -3,20 +3,27 @@
 `COUNCIL_ENVIRONMENTS=dev` (comma-separated names or paths) limits which stacks
 are built. A mistake in an environment file stops synth with one line per problem
 and exit code 2 -- before the cdktf runtime is even loaded.
+
+This file synthesizes the code of the checkout it lives in (its own `constructs/`
+comes first on the import path, ahead of any installed `council`), into this
+checkout's `cdktf.out` unless the cdktf CLI names another (CDKTF_OUTDIR), from
+whatever directory it is run.
 """
 
 import os
 import sys
 from pathlib import Path
 
-from council.environments import discover, load_all
-from council.errors import CouncilError, report
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "constructs"))
+
+from council.environments import discover, load_all  # noqa: E402
+from council.errors import CouncilError, report  # noqa: E402
 
 
 def main() -> int:
-    root = Path(__file__).resolve().parent
     try:
-        environments = load_all(discover(root, os.environ.get("COUNCIL_ENVIRONMENTS")))
+        environments = load_all(discover(ROOT, os.environ.get("COUNCIL_ENVIRONMENTS")))
         from council.checks import notices
 
         for _, path, env in environments:
@@ -25,9 +32,12 @@ def main() -> int:
         # Imported only now: loading the cdktf/azurerm runtime takes seconds.
         from council.synth import build_app, synth
 
-        synth(build_app(environments), environments)
+        outdir = Path(os.environ.get("CDKTF_OUTDIR") or ROOT / "cdktf.out")
+        synth(build_app(environments, outdir=str(outdir)), environments)
     except CouncilError as error:
         return report(error, sys.stderr)
+    written = ", ".join(os.path.relpath(outdir / "stacks" / name / "cdk.tf.json") for name, _, _ in environments)
+    print(f"wrote {written}", file=sys.stderr)
     return 0
 
 

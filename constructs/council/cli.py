@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from council.environments import ENVIRONMENTS_DIR, discover, load_all, resolve
+from council.environments import ENVIRONMENTS_DIR, discover, load_all, project_root, resolve
 from council.errors import CouncilError, report
 
 
@@ -28,11 +28,9 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    paths = [resolve(spec) for spec in args.envs] if args.envs else discover(Path.cwd(), None)
     from council.checks import notices
 
+    paths = [resolve(spec) for spec in args.envs] if args.envs else discover(project_root(), None)
     for name, path, env in load_all(paths):
         print(f"ok: {path} ({name})")
         for line in notices(env, str(path)):

@@ -11,11 +11,21 @@ from council.errors import CouncilError
 ENVIRONMENTS_DIR = Path("environments")
 
 
+def project_root(start: Path | None = None) -> Path:
+    """The nearest directory at or above `start` (the working directory) that holds
+    cdktf.json and environments/: `council` works from anywhere inside the project."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "cdktf.json").is_file() and (directory / ENVIRONMENTS_DIR).is_dir():
+            return directory
+    return here
+
+
 def resolve(spec: str, base: Path | None = None) -> Path:
     """An environment name (`dev`) or a path (`./x.yaml`) -> the file's path."""
     if "/" in spec or spec.endswith((".yaml", ".yml")):
         return Path(spec)
-    return (base or Path.cwd()) / ENVIRONMENTS_DIR / f"{spec}.yaml"
+    return (base or project_root()) / ENVIRONMENTS_DIR / f"{spec}.yaml"
 
 
 def stack_name(path: Path) -> str:
