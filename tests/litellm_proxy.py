@@ -52,15 +52,43 @@ class RunningRouter:
         """Chat requests member `role` received (LiteLLM also probes GET /v1/models)."""
         return sum(1 for s in self.fakes[role].seen if s.method == "POST")
 
-    def stop(self) -> None:
+    def stop(self, *, fakes: bool = True) -> None:
+        """Stop the proxy, and its fake members unless other routers share them."""
         self.client.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.process.kill()
-        for fake in self.fakes.values():
-            fake.stop()
+        if fakes:
+            for fake in self.fakes.values():
+                fake.stop()
+
+
+def dev_environment(*, timeout: int | None = None, **member_updates: dict):
+    """environments/dev.yaml as the router sees it, with every member's request timeout set
+    to `timeout` (seconds, so a hang test costs seconds) and per-role field updates."""
+    from council.config import load_environment
+
+    env = load_environment(Path(__file__).resolve().parents[1] / "environments" / "dev.yaml")
+    members = tuple(
+        m.model_copy(update={**({"request_timeout_seconds": timeout} if timeout else {}), **member_updates.get(m.role, {})})
+        for m in env.members
+    )
+    return env.model_copy(update={"members": members})
+
+
+def render(env, *, redis_tls: bool = True) -> str:
+    """The router config `council render-router-config` would write for `env`."""
+    from council.router_config import render_router_config, router_members
+
+    return render_router_config(env, router_members(env), redis_tls=redis_tls)
+
+
+def answered_by(response: httpx.Response) -> str:
+    """Which fake member answered (each answers "answer from <role>")."""
+    assert response.status_code == 200, response.text[:500]
+    return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
 
 
 def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env: dict[str, str] | None = None,

@@ -12,30 +12,14 @@ import time
 
 import pytest
 
-from conftest import ENV_DIR
-from litellm_proxy import LITELLM, start_router
+from litellm_proxy import LITELLM, answered_by, dev_environment, render, start_router
 
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
 TIMEOUT = 3  # seconds, every member (the shipped 90 s would make a hang test take minutes)
 
 
 def _env(**member_updates):
-    from council.config import load_environment
-
-    env = load_environment(ENV_DIR / "dev.yaml")
-    members = tuple(m.model_copy(update={"request_timeout_seconds": TIMEOUT, **member_updates.get(m.role, {})}) for m in env.members)
-    return env.model_copy(update={"members": members})
-
-
-def _render(env) -> str:
-    from council.router_config import render_router_config, router_members
-
-    return render_router_config(env, router_members(env))
-
-
-def _answered_by(response) -> str:
-    assert response.status_code == 200, response.text[:500]
-    return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
+    return dev_environment(timeout=TIMEOUT, **member_updates)
 
 
 def _pick_fallback_pairs(env) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -52,7 +36,7 @@ def _pick_fallback_pairs(env) -> tuple[tuple[str, str], tuple[str, str]]:
 def router(tmp_path_factory):
     env = _env()
     # At dev's log level (INFO), the chattiest an environment file sets.
-    running = start_router(_render(env), [m.role for m in env.members], tmp_path_factory.mktemp("policy"),
+    running = start_router(render(env), [m.role for m in env.members], tmp_path_factory.mktemp("policy"),
                            extra_env={"LITELLM_LOG": env.router.log_level})
     running.extra["env"] = env
     yield running
@@ -84,7 +68,7 @@ def test_a_hung_member_costs_one_timeout_then_is_skipped(router):
         timings = []
         for _ in range(3):
             started = time.monotonic()
-            assert _answered_by(router.chat(hung)) == fallback
+            assert answered_by(router.chat(hung)) == fallback
             timings.append(time.monotonic() - started)
         # One timeout, not one per retry (LiteLLM's default would be 3 attempts): well under
         # two timeouts, and within the goal of timeout + 30 s.
@@ -101,7 +85,7 @@ def test_eight_calls_to_a_failing_member_all_answered_by_its_fallback(router):
     router.fakes[failing].mode = "fail"
     try:
         before = router.posts(failing)
-        answers = [_answered_by(router.chat(failing)) for _ in range(8)]
+        answers = [answered_by(router.chat(failing)) for _ in range(8)]
         assert answers == [fallback] * 8
         # No retries on a 5xx, then a cooldown: at most one hit per call, in practice two.
         assert router.posts(failing) - before <= 8
@@ -119,7 +103,7 @@ def test_an_alias_behaves_like_its_role(router):
     router.fakes[failing].mode = "fail"
     try:
         before = router.posts(failing)
-        assert _answered_by(router.chat(alias)) == fallback
+        assert answered_by(router.chat(alias)) == fallback
         assert router.posts(failing) == before, "the role is cooled down, so is its alias"
     finally:
         router.fakes[failing].mode = "ok"
@@ -133,8 +117,8 @@ def test_a_cooled_down_member_does_not_cool_down_its_healthy_fallback(router):
     router.fakes[failing].mode = "fail"
     try:
         for _ in range(12):
-            assert _answered_by(router.chat(failing)) == fallback
-        assert _answered_by(router.chat(fallback)) == fallback
+            assert answered_by(router.chat(failing)) == fallback
+        assert answered_by(router.chat(fallback)) == fallback
     finally:
         router.fakes[failing].mode = "ok"
 
@@ -143,7 +127,7 @@ def test_an_rpm_limit_is_enforced(tmp_path):
     env = _env()
     limited = next(m.role for m in env.members if m.role not in {f.role for f in env.router.fallbacks})
     env = _env(**{limited: {"rpm": 2}})
-    running = start_router(_render(env), [m.role for m in env.members], tmp_path)
+    running = start_router(render(env), [m.role for m in env.members], tmp_path)
     try:
         if time.time() % 60 > 45:  # counters are per clock minute: do not straddle one
             time.sleep(61 - time.time() % 60)

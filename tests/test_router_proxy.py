@@ -15,53 +15,35 @@ import pytest
 import yaml
 
 from conftest import ENV_DIR
-from litellm_proxy import LITELLM, start_router
+from litellm_proxy import LITELLM, dev_environment, render, start_router
 
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
 SHORT_TIMEOUT_ROLE = "guardian"  # its timeout is shortened so the hang case takes seconds, not 90
 
 
 def _dev_for_proxy():
-    from council.config import load_environment
-
-    env = load_environment(ENV_DIR / "dev.yaml")
-    members = tuple(
-        m.model_copy(update={"request_timeout_seconds": 3}) if m.role == SHORT_TIMEOUT_ROLE else m for m in env.members
-    )
-    return env.model_copy(update={"members": members})
-
-
-def _render(env) -> str:
-    from council.router_config import render_router_config, router_members
-
-    return render_router_config(env, router_members(env))
+    return dev_environment(**{SHORT_TIMEOUT_ROLE: {"request_timeout_seconds": 3}})
 
 
 @pytest.fixture(scope="module")
 def council(tmp_path_factory):
     env = _dev_for_proxy()
-    router = start_router(_render(env), [m.role for m in env.members], tmp_path_factory.mktemp("router"))
-    yield {"client": router.client, "fakes": router.fakes, "master_key": router.master_key, "env": env, "config": router.config}
+    router = start_router(render(env), [m.role for m in env.members], tmp_path_factory.mktemp("router"))
+    router.extra["env"] = env
+    yield router
     router.stop()
 
 
-def _chat(council, model: str, key: str | None = "master"):
-    headers = {} if key is None else {"Authorization": f"Bearer {council['master_key'] if key == 'master' else key}"}
-    return council["client"].post(
-        "/v1/chat/completions", headers=headers, json={"model": model, "messages": [{"role": "user", "content": "hello"}]}
-    )
-
-
 def test_liveliness_needs_no_key(council):
-    assert council["client"].get("/health/liveliness").status_code == 200
+    assert council.client.get("/health/liveliness").status_code == 200
 
 
 def test_every_role_and_alias_reaches_its_member_with_its_key(council):
-    for member in council["env"].members:
-        fake = council["fakes"][member.role]
+    for member in council.extra["env"].members:
+        fake = council.fakes[member.role]
         for model in (member.role, member.alias):
             before = len(fake.seen)
-            response = _chat(council, model)
+            response = council.chat(model)
             assert response.status_code == 200, response.text
             assert response.json()["choices"][0]["message"]["content"] == f"answer from {member.role}"
             seen = [s for s in fake.seen[before:] if s.method == "POST"]  # LiteLLM also probes GET /v1/models
@@ -71,29 +53,29 @@ def test_every_role_and_alias_reaches_its_member_with_its_key(council):
             # The endpoint's traffic rule (100% to its one deployment) picks the deployment.
             assert seen[0].deployment is None
     # No member ever saw another member's traffic or a wrong key.
-    for role, fake in council["fakes"].items():
+    for role, fake in council.fakes.items():
         assert all(s.authorization == f"Bearer {fake.key}" for s in fake.seen)
 
 
 def test_missing_or_wrong_key_is_refused_before_any_upstream(council):
-    counts = {role: len(f.seen) for role, f in council["fakes"].items()}
-    missing = _chat(council, "pacer", key=None)
+    counts = {role: len(f.seen) for role, f in council.fakes.items()}
+    missing = council.chat("pacer", key=None)
     assert missing.status_code == 401 and missing.json()["error"]["type"] == "auth_error"
     # A key that is not the master key: without a database LiteLLM cannot look it up
     # as a virtual key and answers 400 "No connected db" -- refused all the same.
-    for wrong in ("sk-" + secrets.token_hex(24), council["fakes"]["pacer"].key):
-        response = _chat(council, "pacer", key=wrong)
+    for wrong in ("sk-" + secrets.token_hex(24), council.fakes["pacer"].key):
+        response = council.chat("pacer", key=wrong)
         assert response.status_code in (400, 401), response.text
         assert response.json()["error"]["type"] in ("auth_error", "no_db_connection")
-    assert {role: len(f.seen) for role, f in council["fakes"].items()} == counts
+    assert {role: len(f.seen) for role, f in council.fakes.items()} == counts
 
 
 def test_failing_builder_is_answered_by_its_fallback(council):
-    builder, artisan = council["fakes"]["builder"], council["fakes"]["artisan"]
+    builder, artisan = council.fakes["builder"], council.fakes["artisan"]
     builder.mode = "fail"
     try:
         before = len(artisan.seen)
-        response = _chat(council, "builder")
+        response = council.chat("builder")
         assert response.status_code == 200, response.text
         assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
         assert len(artisan.seen) > before
@@ -103,11 +85,11 @@ def test_failing_builder_is_answered_by_its_fallback(council):
 
 
 def test_hanging_member_times_out_into_its_fallback(council):
-    guardian = council["fakes"][SHORT_TIMEOUT_ROLE]
+    guardian = council.fakes[SHORT_TIMEOUT_ROLE]
     guardian.mode, guardian.hang_seconds = "hang", 20
     try:
         started = time.monotonic()
-        response = _chat(council, SHORT_TIMEOUT_ROLE)
+        response = council.chat(SHORT_TIMEOUT_ROLE)
         elapsed = time.monotonic() - started
         assert response.status_code == 200, response.text
         assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
@@ -147,7 +129,7 @@ def test_hostile_description_renders_and_loads_with_the_same_members(tmp_path):
     hostile = 'Says "hi": {x}, #not-a-comment\n  - model_name: injected\n\'quoted\' & <b> ${HOME} os.environ/EVIL'
     env = _dev_for_proxy()
     members = tuple(m.model_copy(update={"description": hostile}) for m in env.members)
-    text = _render(env.model_copy(update={"members": members}))
+    text = render(env.model_copy(update={"members": members}))
     parsed = yaml.safe_load(text)
     assert [m["model_name"] for m in parsed["model_list"]] == [m.role for m in env.members]
     assert parsed["router_settings"]["model_group_alias"] == {m.alias: m.role for m in env.members}

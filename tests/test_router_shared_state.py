@@ -17,9 +17,8 @@ import time
 import pytest
 import redis as redis_client
 
-from conftest import ENV_DIR
 from fake_aml import FakeDeployment
-from litellm_proxy import LITELLM, free_port, start_router
+from litellm_proxy import LITELLM, answered_by, dev_environment, free_port, render, start_router
 
 REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [
@@ -57,12 +56,9 @@ def redis_server(tmp_path_factory):
 
 
 def _env(**member_updates):
-    from council.config import load_environment
-
-    env = load_environment(ENV_DIR / "dev.yaml")
+    env = dev_environment(timeout=TIMEOUT, **member_updates)
     assert env.router.shared_state == "azure-managed-redis", "the shipped router shares its state"
-    members = tuple(m.model_copy(update={"request_timeout_seconds": TIMEOUT, **member_updates.get(m.role, {})}) for m in env.members)
-    return env.model_copy(update={"members": members})
+    return env
 
 
 RPM = 2
@@ -72,12 +68,10 @@ RPM = 2
 def replicas(redis_server, tmp_path_factory):
     """Two proxies with the same config and the same Redis, in front of the same fakes. One
     member without fallbacks carries an rpm limit; the others keep the shipped policy."""
-    from council.router_config import render_router_config, router_members
-
     base = _env()
     limited = next(m.role for m in base.members if m.role not in {f.role for f in base.router.fallbacks})
     env = _env(**{limited: {"rpm": RPM}})
-    config = render_router_config(env, router_members(env), redis_tls=False)
+    config = render(env, redis_tls=False)
     roles = [m.role for m in env.members]
     fakes = {role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles}
     redis_env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server["port"]), "REDIS_PASSWORD": redis_server["password"]}
@@ -89,17 +83,8 @@ def replicas(redis_server, tmp_path_factory):
         first.stop()
         raise
     yield {"first": first, "second": second, "env": env, "limited": limited}
-    for router in (first, second):
-        router.client.close()
-        router.process.terminate()
-        router.process.wait(timeout=20)
-    for fake in fakes.values():
-        fake.stop()
-
-
-def _answered_by(response) -> str:
-    assert response.status_code == 200, response.text[:300]
-    return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
+    first.stop(fakes=False)
+    second.stop()
 
 
 def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(replicas):
@@ -108,10 +93,10 @@ def test_a_member_cooled_down_by_one_replica_is_skipped_by_the_other(replicas):
     first.fakes[failing].mode = "fail"
     try:
         for _ in range(env.router.allowed_fails + 1):  # enough failures on replica A to cool it down
-            assert _answered_by(first.chat(failing)) == fallback
+            assert answered_by(first.chat(failing)) == fallback
         hits = first.posts(failing)
         for _ in range(3):
-            assert _answered_by(second.chat(failing)) == fallback
+            assert answered_by(second.chat(failing)) == fallback
         assert first.posts(failing) == hits, "replica B called a member that replica A had cooled down"
     finally:
         first.fakes[failing].mode = "ok"
