@@ -12,8 +12,16 @@ from dataclasses import dataclass
 
 from council.catalog import Catalog, ModelFacts, load_catalog
 from council.config import CatalogModel, CreateNetwork, Environment, Member
+from council.egress import unknown_sources
 from council.errors import CouncilError
 from council.naming import names_for
+from council.policy import (
+    FASTEST_ANSWER_SECONDS,
+    INGRESS_REQUEST_TIMEOUT_SECONDS,
+    ROUTER_CPU_SECONDS_PER_REQUEST,
+    ROUTER_CPU_TARGET,
+    ROUTER_TIME_BUDGET_SECONDS,
+)
 
 # Share of GPU memory a plan may use: the rest is headroom for activations,
 # CUDA context and the serving framework's own buffers.
@@ -205,8 +213,6 @@ def router_worst_case_seconds(env: Environment) -> dict[str, tuple[int, str]]:
 
 
 def _check_router_time_budget(env: Environment) -> list[Problem]:
-    from council.policy import INGRESS_REQUEST_TIMEOUT_SECONDS, ROUTER_TIME_BUDGET_SECONDS
-
     problems = []
     fallback_index = {f.role: i for i, f in enumerate(env.router.fallbacks)}
     member_index = {m.role: i for i, m in enumerate(env.members)}
@@ -224,8 +230,6 @@ def _check_router_time_budget(env: Environment) -> list[Problem]:
 
 
 def _check_router_capacity(env: Environment) -> list[Problem]:
-    from council.policy import FASTEST_ANSWER_SECONDS, ROUTER_CPU_SECONDS_PER_REQUEST, ROUTER_CPU_TARGET
-
     router = env.router
     needed = router.concurrent_requests / FASTEST_ANSWER_SECONDS * ROUTER_CPU_SECONDS_PER_REQUEST
     if needed <= router.cpu * ROUTER_CPU_TARGET:
@@ -240,8 +244,6 @@ def _check_router_capacity(env: Environment) -> list[Problem]:
 
 # --------------------------------------------------------------------------- egress
 def _check_egress(env: Environment, catalog: Catalog) -> list[Problem]:
-    from council.egress import unknown_sources
-
     return [
         Problem(
             f"members[{u.member_index}] ({env.members[u.member_index].role}).{u.field}",

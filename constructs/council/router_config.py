@@ -13,7 +13,9 @@ from pathlib import Path
 
 import jinja2
 
+from council.catalog import load_catalog
 from council.config import CatalogModel, Environment
+from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "litellm"
 TEMPLATE_NAME = "router-config.yaml.j2"
@@ -70,8 +72,6 @@ def router_members(env: Environment) -> list[RouterMember]:
     """The router's view of each member. No deployment name: each endpoint sends 100% of
     its traffic to its one deployment, so a SKU change (a new deployment) leaves the
     router config untouched."""
-    from council.catalog import load_catalog
-
     skus = load_catalog().skus
     members = []
     for m in env.members:
@@ -118,8 +118,6 @@ def _template() -> jinja2.Template:
 def render_router_config(env: Environment, members: list[RouterMember], *, redis_tls: bool = True) -> str:
     """The LiteLLM config. `redis_tls=False` only for a local redis-server in tests: Azure
     Managed Redis accepts TLS connections only (client_protocol Encrypted)."""
-    from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
-
     router = env.router
     limited = any(m.rpm or m.tpm for m in members)
     return _template().render(
