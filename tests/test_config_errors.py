@@ -37,12 +37,78 @@ def _set(path: str, value):
 _DELETE = object()
 
 
-def _a10_quota_need() -> int:
-    """vCPUs dev's NV36ads A10 v5 members reserve at max scale, by Azure ML's documented rule:
-    ceil(1.2 x instances) x cores per deployment (how-to-manage-quotas: 10 instances of a
-    4-core VM need 48 cores); an NV36ads_A10_v5 has 36 vCPUs (NVadsA10_v5 size page)."""
-    members = raw_environment("dev")["members"]
-    return sum(-(-12 * m["instances"]["max"] // 10) * 36 for m in members if m["sku"] == "Standard_NV36ads_A10_v5")
+# Every member a case needs is picked from dev.yaml by what it is (a container member, a
+# gated one, a catalog model with an allow list), never by its position or its role.
+DEV = raw_environment("dev")
+
+
+def _pick(what: str, predicate=lambda m: True) -> tuple[int, str]:
+    """(index, `members[i] (role)`) of dev's first member that is `what`."""
+    for index, member in enumerate(DEV["members"]):
+        if predicate(member):
+            return index, f"members[{index}] ({member['role']})"
+    raise AssertionError(f"dev.yaml has no member that is {what}; the error table needs one")
+
+
+def _container(m) -> bool:
+    return m["model"]["source"] == "container"
+
+
+def _facts(m):
+    from council.catalog import load_catalog
+
+    catalog = load_catalog()
+    model = m["model"]
+    return catalog.model_for_asset(model["asset_id"]) if model["source"] == "catalog" else catalog.model_for_hf(model["hf_model_id"])
+
+
+def _restricted_catalog(m) -> bool:
+    return m["model"]["source"] == "catalog" and _facts(m) is not None and _facts(m).allowed_skus is not None
+
+
+FIRST, FIRST_AT = _pick("any member")
+SECOND, SECOND_AT = _pick("a second member", lambda m: m is not DEV["members"][FIRST])
+CONTAINER, CONTAINER_AT = _pick("served by a container", _container)
+GATED, GATED_AT = _pick("a gated container model", lambda m: _container(m) and m["model"].get("hf_token_required"))
+RESTRICTED, RESTRICTED_AT = _pick("a catalog model with a SKU allow list", _restricted_catalog)
+LONGEST, _ = max(enumerate(DEV["members"]), key=lambda item: len(item[1]["role"]))
+LONG_ROLE = (DEV["members"][LONGEST]["role"] + "xyzxyzxyz")[:12]  # the longest role the schema accepts
+FIRST_SKU = DEV["members"][FIRST]["sku"]
+
+
+def _disallowed_sku() -> str:
+    """A current SKU with room for the restricted model that its catalog entry does not allow."""
+    from council.catalog import load_catalog
+
+    allowed = _facts(DEV["members"][RESTRICTED]).allowed_skus
+    return next(name for name, sku in sorted(load_catalog().skus.items(), key=lambda s: -s[1].total_gpu_memory_gb)
+                if not sku.retired and name not in allowed)
+
+
+def _quota_need(sku_name: str) -> int:
+    """vCPUs dev's members on `sku_name` reserve at max scale, by Azure ML's documented rule:
+    ceil(1.2 x instances) x cores per deployment where the upgrade reserve applies
+    (how-to-manage-quotas: 10 instances of a 4-core VM need 48 cores; A100 SKUs skip it)."""
+    from council.catalog import load_catalog
+
+    sku = load_catalog().skus[sku_name]
+    factor = 12 if sku.upgrade_reserve else 10
+    return sum(-(-factor * m["instances"]["max"] // 10) * sku.vcpus for m in DEV["members"] if m["sku"] == sku_name)
+
+
+def load_family(sku_name: str) -> str:
+    from council.catalog import load_catalog
+
+    return load_catalog().skus[sku_name].family
+
+
+def _renamed(data):
+    """dev with its longest role renamed to LONG_ROLE everywhere it is named."""
+    old = data["members"][LONGEST]["role"]
+    data["members"][LONGEST]["role"] = LONG_ROLE
+    for fallback in data.get("router", {}).get("fallbacks", []):
+        fallback["role"] = LONG_ROLE if fallback["role"] == old else fallback["role"]
+        fallback["to"] = [LONG_ROLE if r == old else r for r in fallback["to"]]
 
 
 def _all(*mutations):
@@ -51,46 +117,63 @@ def _all(*mutations):
             m(data)
     return mutate
 
+
+BIGGEST_SKU = "Standard_NC96ads_A100_v4"  # 4x A100 80 GB: room for any shipped model's full context
+ARCHIVED_ASSET = "azureml://registries/azureml/models/Phi-3-mini-128k-instruct/versions/10"
+
 # (case id, file text, the field the message must name, a phrase it must contain[, file stem])
 CASES = [
     ("unknown-top-level-key", _dev_with(_set("regoin", "eastus")), "regoin", "unknown key"),
-    ("unknown-member-key", _dev_with(_set("members.0.gpu", "A100")), "members[0] (pacer).gpu", "unknown key"),
+    ("unknown-member-key", _dev_with(_set(f"members.{FIRST}.gpu", "A100")), f"{FIRST_AT}.gpu", "unknown key"),
+    ("misspelt-required-key", _dev_with(lambda d: d["members"][FIRST].__setitem__("instance", d["members"][FIRST].pop("instances"))),
+     f"{FIRST_AT}.instance", "did you mean 'instances'"),
     ("missing-location", _dev_with(_set("location", _DELETE)), "location", "required field is missing"),
-    ("missing-model", _dev_with(_set("members.1.model", _DELETE)), "members[1] (builder).model", "required"),
-    ("wrong-type-max", _dev_with(_set("members.2.instances.max", "many")), "members[2] (maven).instances.max", "integer"),
+    ("missing-model", _dev_with(_set(f"members.{SECOND}.model", _DELETE)), f"{SECOND_AT}.model", "required"),
+    ("wrong-type-max", _dev_with(_set(f"members.{SECOND}.instances.max", "many")), f"{SECOND_AT}.instances.max", "integer"),
     ("wrong-type-members", _dev_with(_set("members", "pacer")), "members", "tuple"),
-    ("scale-to-zero", _dev_with(_set("members.0.instances.min", 0)), "members[0] (pacer).instances.min", "cannot scale to zero"),
+    ("scale-to-zero", _dev_with(_set(f"members.{FIRST}.instances.min", 0)), f"{FIRST_AT}.instances.min", "cannot scale to zero"),
     ("bad-cidr", _dev_with(_set("network.apps_subnet", "10.40.0.1/27")), "network.apps_subnet", "host bits"),
-    ("unknown-source", _dev_with(_set("members.0.model.source", "s3")), "members[0] (pacer).model", "source"),
-    ("duplicate-role", _dev_with(_set("members.1.role", "pacer")), "members", "already used"),
-    ("bad-fallback", _dev_with(_set("router.fallbacks.0.to", ["oracle"])), "router.fallbacks[0]", "not a council member"),
-    ("request-timeout-over-limit", _dev_with(_set("members.0.request_timeout_seconds", 600)), "members[0] (pacer).request_timeout_seconds", "180"),
+    ("unknown-source", _dev_with(_set(f"members.{FIRST}.model.source", "s3")), f"{FIRST_AT}.model", "source"),
+    ("duplicate-role", _dev_with(_set(f"members.{SECOND}.role", DEV["members"][FIRST]["role"])), "members", "already used"),
+    ("bad-fallback", _dev_with(_set("router.fallbacks", [{"role": DEV["members"][FIRST]["role"], "to": ["nosuchrole"]}])),
+     "router.fallbacks[0]", "not a council member"),
+    ("request-timeout-over-limit", _dev_with(_set(f"members.{FIRST}.request_timeout_seconds", 600)), f"{FIRST_AT}.request_timeout_seconds", "180"),
     # -- guardrails: plans that parse but would fail on Azure
     ("unknown-region", _dev_with(_set("location", "eastus9")), "location", "not an Azure region"),
-    ("retired-sku", _dev_with(_set("members.3.sku", "Standard_NC6s_v3")), "members[3] (guardian).sku", "retired"),
-    ("unknown-sku", _dev_with(_set("members.3.sku", "Standard_D4s_v5")), "members[3] (guardian).sku", "not a GPU SKU"),
-    ("catalog-disallows-sku", _dev_with(_set("members.0.sku", "Standard_NV36ads_A10_v5")), "members[0] (pacer).sku", "does not allow"),
+    ("retired-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_NC6s_v3")), f"{SECOND_AT}.sku", "retired"),
+    ("unknown-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_D4s_v5")), f"{SECOND_AT}.sku", "not a GPU SKU"),
+    ("misspelt-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_NC24ads_A100_v5")), f"{SECOND_AT}.sku",
+     "did you mean Standard_NC24ads_A100_v4"),
+    ("catalog-disallows-sku", _dev_with(_set(f"members.{RESTRICTED}.sku", _disallowed_sku())), f"{RESTRICTED_AT}.sku", "does not allow"),
     ("archived-catalog-model", _dev_with(_all(
-        _set("members.2.model", {"source": "catalog", "asset_id": "azureml://registries/azureml/models/Phi-3-mini-128k-instruct/versions/10"}),
-        _set("members.2.sku", "Standard_NC24ads_A100_v4"))),
-     "members[2] (maven).model.asset_id", "archived"),
-    ("model-not-in-catalog", _dev_with(_set("members.4.model.hf_model_id", "acme/secret-sauce-7b")), "members[4] (artisan).model", "not in"),
-    ("7b-on-a-t4", _dev_with(_set("members.3.sku", "Standard_NC8as_T4_v3")), "members[3] (guardian).sku", "GPU memory"),
-    ("context-too-long-for-gpu", _dev_with(_set("members.2.model.max_model_len", 131072)), "members[2] (maven).sku", "GPU memory"),
-    ("context-beyond-model", _dev_with(_all(_set("members.2.model.max_model_len", 200000), _set("members.2.sku", "Standard_NC96ads_A100_v4"))),
-     "members[2] (maven).model.max_model_len", "exceeds"),
-    ("gated-model-without-token", _dev_with(_set("members.4.model.hf_token_required", False)), "members[4] (artisan).model.hf_token_required", "gated"),
-    ("quota-shortfall", _dev_with(_set("quota", {"StandardNVADSA10v5Family": 100})), "quota.StandardNVADSA10v5Family", f"need {_a10_quota_need()} "),
-    ("name-too-long", _dev_with(_set("name_suffix", "abcdef")).replace("role: guardian", "role: guardianxyz"),
-     "members[3] (guardianxyz).role", "3-32", "staging"),
+        _set(f"members.{CONTAINER}.model", {"source": "catalog", "asset_id": ARCHIVED_ASSET}),
+        _set(f"members.{CONTAINER}.sku", BIGGEST_SKU))),
+     f"{CONTAINER_AT}.model.asset_id", "archived"),
+    ("model-not-in-catalog", _dev_with(_set(f"members.{CONTAINER}.model.hf_model_id", "acme/secret-sauce-7b")), f"{CONTAINER_AT}.model", "not in"),
+    ("7b-on-a-t4", _dev_with(_all(
+        _set(f"members.{CONTAINER}.model", {"source": "container", "hf_model_id": "codellama/CodeLlama-7b-Instruct-hf", "max_model_len": 8192}),
+        _set(f"members.{CONTAINER}.sku", "Standard_NC8as_T4_v3"))),
+     f"{CONTAINER_AT}.sku", "GPU memory"),
+    ("context-too-long-for-gpu", _dev_with(_all(
+        _set(f"members.{CONTAINER}.model", {"source": "container", "hf_model_id": "microsoft/Phi-3-mini-128k-instruct", "max_model_len": 131072}),
+        _set(f"members.{CONTAINER}.sku", "Standard_NV36ads_A10_v5"))),
+     f"{CONTAINER_AT}.sku", "GPU memory"),
+    ("context-beyond-model", _dev_with(_all(
+        _set(f"members.{CONTAINER}.model.max_model_len", (_facts(DEV["members"][CONTAINER]).context + 1)),
+        _set(f"members.{CONTAINER}.sku", BIGGEST_SKU))),
+     f"{CONTAINER_AT}.model.max_model_len", "exceeds"),
+    ("gated-model-without-token", _dev_with(_set(f"members.{GATED}.model.hf_token_required", False)), f"{GATED_AT}.model.hf_token_required", "gated"),
+    ("quota-shortfall", _dev_with(_set("quota", {load_family(FIRST_SKU): _quota_need(FIRST_SKU) - 1})),
+     f"quota.{load_family(FIRST_SKU)}", f"need {_quota_need(FIRST_SKU)} "),
+    ("name-too-long", _dev_with(_all(_set("name_suffix", "abcdef"), _renamed)), f"members[{LONGEST}] ({LONG_ROLE}).role", "3-32", "staging"),
     ("consumption-only-subnet-too-small", _dev_with(_set("router.environment_type", "consumption-only")), "network.apps_subnet", "/23"),
     ("subnet-outside-vnet", _dev_with(_set("network.private_endpoints_subnet", "10.99.0.0/24")), "network", "not inside"),
-    ("subnets-overlap", _dev_with(_set("network.private_endpoints_subnet", "10.40.0.0/24")), "network", "overlaps"),
-    ("default-above-max", _dev_with(_set("members.0.instances", {"min": 1, "default": 3, "max": 2})), "members[0] (pacer).instances", "min <= default <= max"),
+    ("subnets-overlap", _dev_with(_set("network.private_endpoints_subnet", DEV["network"]["apps_subnet"])), "network", "overlaps"),
+    ("default-above-max", _dev_with(_set(f"members.{FIRST}.instances", {"min": 1, "default": 3, "max": 2})), f"{FIRST_AT}.instances", "min <= default <= max"),
     ("router-min-negative", _dev_with(_set("router.min_replicas", -1)), "router.min_replicas", "greater than or equal to 0"),
     ("floating-router-image", _dev_with(_set("router.image", "ghcr.io/berriai/litellm:main-latest")), "router.image", "floats"),
     ("malicious-router-image", _dev_with(_set("router.image", "ghcr.io/berriai/litellm:main-v1.82.8")), "router.image", "known-malicious"),
-    ("secret-in-server-env", _dev_with(_set("members.2.model.env", {"HF_TOKEN": "hf_abc"})), "members[2] (maven).model.env", "looks like a secret"),
+    ("secret-in-server-env", _dev_with(_set(f"members.{CONTAINER}.model.env", {"HF_TOKEN": "hf_abc"})), f"{CONTAINER_AT}.model.env", "looks like a secret"),
     # -- files that are not environments at all
     ("broken-yaml", "location: [eastus2\n", "line 2", "broken YAML"),
     ("empty-file", "", "(file)", "empty"),
@@ -153,3 +236,33 @@ def test_construct_validation_names_the_environment_file():
     assert line.startswith("environments/staging-eu-west.yaml: ")
     # With the 6-character subscription-derived suffix, the workspace name is the first to break.
     assert "ml workspace name" in line and "3-33" in line
+
+
+def test_five_mistakes_in_one_file_give_five_findings_in_one_run(tmp_path):
+    """Schema errors and the guardrails of every part that is valid on its own come in one
+    run: a user does not fix three problems only to be shown two more."""
+    third = next(i for i in range(len(DEV["members"])) if i not in (FIRST, SECOND))
+    third_at = f"members[{third}] ({DEV['members'][third]['role']})"
+
+    def five(data):
+        data["members"][FIRST]["instance"] = data["members"][FIRST].pop("instances")  # a key typo
+        data["members"][SECOND]["sku"] = "Standard_NC24ads_A100_v5"  # a SKU typo
+        data["network"]["apps_subnet"] = "10.40.0.1/27"  # a CIDR typo
+        data["members"][third]["instances"] = {"min": 3, "default": 3, "max": 2}  # max < min
+        data["location"] = "eastus9"  # an unknown region
+
+    env_file = tmp_path / "dev.yaml"
+    env_file.write_text(_dev_with(five))
+    for result in (_run_main(env_file), _run_validate(env_file)):
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        lines = result.stderr.strip().splitlines()
+        expected = [
+            (f"{FIRST_AT}.instance", "did you mean 'instances'"),
+            (f"{SECOND_AT}.sku", "did you mean Standard_NC24ads_A100_v4"),
+            ("network.apps_subnet", "host bits"),
+            (f"{third_at}.instances", "min <= default <= max"),
+            ("location", "did you mean eastus"),
+        ]
+        for field, phrase in expected:
+            assert [line for line in lines if f": {field}: " in line and phrase in line], (field, lines)
+        assert len(lines) == len(expected), lines

@@ -7,11 +7,26 @@ problem (not only the first) as `<field>: <what is wrong; how to fix>`. main.py
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import TypeAdapter, ValidationError
 
 from council.catalog import Catalog, ModelFacts, load_catalog
-from council.config import CatalogModel, CreateNetwork, Environment, Member
+from council.config import (
+    CatalogModel,
+    CreateNetwork,
+    Environment,
+    ExistingNetwork,
+    Member,
+    Network,
+    Router,
+    SchemaError,
+    load_environment,
+)
 from council.egress import unknown_sources
 from council.errors import CouncilError
 from council.naming import names_for
@@ -44,9 +59,9 @@ class Problem:
 def check_environment(env: Environment, stack: str, catalog: Catalog | None = None) -> list[Problem]:
     catalog = catalog or load_catalog()
     problems: list[Problem] = []
-    problems += _check_region(env, catalog)
+    problems += _check_region(env.location, catalog)
     problems += _check_names(env, stack)
-    problems += _check_network(env)
+    problems += _check_network(env.network, env.router.environment_type)
     for index, member in enumerate(env.members):
         problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
     problems += _check_egress(env, catalog)
@@ -70,6 +85,48 @@ def notices(env: Environment, source: str) -> list[str]:
     return found
 
 
+def check_parts(data: dict, catalog: Catalog | None = None) -> list[Problem]:
+    """The guardrails for every part of a file that is valid on its own when the whole is
+    not (a schema error elsewhere): the region, each member, the network. Checks that need
+    the whole plan (names, fallbacks, quota, budget) wait for a file that parses."""
+    catalog = catalog or load_catalog()
+    problems: list[Problem] = []
+    location = _valid(Environment.model_fields["location"].annotation, data.get("location"), Environment.model_fields["location"])
+    if location is not None:
+        problems += _check_region(location, catalog)
+    members = data.get("members")
+    for index, raw in enumerate(members if isinstance(members, list) else []):
+        member = _valid(Member, raw)
+        if member is not None:
+            problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
+    network, router = _valid(Network, data.get("network")), _valid(Router, data.get("router", {}))
+    if network is not None and router is not None:
+        problems += _check_network(network, router.environment_type)
+    return problems
+
+
+def _valid(kind, value, field_info=None):
+    """`value` validated as `kind` (a model, or an annotated type), or None if it is not valid."""
+    try:
+        if field_info is not None:
+            return TypeAdapter(Annotated[kind, field_info]).validate_python(value)
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError:
+        return None
+
+
+def load_checked(path: Path, stack: str) -> Environment:
+    """Read one environment file and run every guardrail on it; raise one CouncilError
+    with every problem found, schema errors and guardrails of the valid parts together."""
+    try:
+        env = load_environment(path)
+    except SchemaError as error:
+        found = [error.problem, *(p.line(str(path)) for p in check_parts(error.data))]
+        raise CouncilError(None, None, "\n".join(dict.fromkeys(found))) from None
+    raise_if_problems(env, stack, str(path))
+    return env
+
+
 def raise_if_problems(env: Environment, stack: str, source: str) -> None:
     problems = check_environment(env, stack)
     if problems:
@@ -77,11 +134,16 @@ def raise_if_problems(env: Environment, stack: str, source: str) -> None:
 
 
 # --------------------------------------------------------------------------- region
-def _check_region(env: Environment, catalog: Catalog) -> list[Problem]:
-    if env.location in catalog.regions:
+def _check_region(location: str, catalog: Catalog) -> list[Problem]:
+    if location in catalog.regions:
         return []
-    return [Problem("location", f"{env.location!r} is not an Azure region name; use one such as eastus2 or swedencentral "
-                                "(`az account list-locations --query [].name`)")]
+    return [Problem("location", f"{location!r} is not an Azure region name; {_did_you_mean(location, catalog.regions)}use one such as "
+                                "eastus2 or swedencentral (`az account list-locations --query [].name`)")]
+
+
+def _did_you_mean(value: str, known) -> str:
+    close = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.8)
+    return f"did you mean {close[0]}? otherwise " if close else ""
 
 
 # --------------------------------------------------------------------------- names
@@ -111,11 +173,10 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- network
-def _check_network(env: Environment) -> list[Problem]:
-    if not isinstance(env.network, CreateNetwork):
+def _check_network(network: CreateNetwork | ExistingNetwork, kind: str) -> list[Problem]:
+    if not isinstance(network, CreateNetwork):
         return []
-    kind = env.router.environment_type
-    apps = ipaddress.ip_network(env.network.apps_subnet)
+    apps = ipaddress.ip_network(network.apps_subnet)
     limit = APPS_SUBNET_MAX_PREFIX[kind]
     if apps.prefixlen > limit:
         return [Problem("network.apps_subnet", f"{apps} is smaller than /{limit}, the minimum for a {kind} Container Apps "
@@ -144,7 +205,8 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
     sku = catalog.skus.get(member.sku)
     if sku is None:
         known = ", ".join(s for s, f in catalog.skus.items() if not f.retired)
-        problems.append(Problem(f"{where}.sku", f"{member.sku!r} is not a GPU SKU managed online endpoints offer; use one of {known}"))
+        problems.append(Problem(f"{where}.sku", f"{member.sku!r} is not a GPU SKU managed online endpoints offer; "
+                                               f"{_did_you_mean(member.sku, catalog.skus)}use one of {known}"))
     elif sku.retired:
         problems.append(Problem(f"{where}.sku", f"{member.sku} ({sku.gpu}) was retired on {sku.retired}; "
                                                "choose a current SKU such as Standard_NC24ads_A100_v4 or Standard_NV36ads_A10_v5"))
@@ -160,7 +222,7 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
             when = f" (inference retired {model.catalog_retired})" if model.catalog_retired else ""
             fix = f"serve {model.hf_id} with `source: container`" if model.hf_id else "choose another model"
             problems.append(Problem(f"{where}.model.asset_id", f"{model.key} is {model.catalog_status} in the Azure ML catalog{when}; {fix}"))
-        elif model.allowed_skus is not None and member.sku not in model.allowed_skus and sku is not None:
+        elif model.allowed_skus is not None and member.sku not in model.allowed_skus and sku is not None and not sku.retired:
             allowed = [s for s in model.allowed_skus if not (catalog.skus.get(s) and catalog.skus[s].retired)]
             problems.append(Problem(f"{where}.sku", f"the catalog does not allow {model.catalog_asset} on {member.sku}; "
                                                    f"use one of {', '.join(allowed) or 'no current SKU'} or serve it with `source: container`"))

@@ -8,6 +8,7 @@ main.py print that single line instead of a traceback.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from datetime import date
@@ -435,13 +436,28 @@ def _problems(exc: ValidationError, source: str, data: object) -> str:
     problems = []
     errors = exc.errors(include_url=False)
     locations = [tuple(e["loc"]) for e in errors]
+    # A misspelt required key is one mistake, not two ("unknown" + "missing"): pair them.
+    missing = {tuple(e["loc"]) for e in errors if e["type"] == "missing" and e["loc"]}
+    misspelt: dict[tuple, str] = {}
+    for error in errors:
+        loc = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" and loc and isinstance(loc[-1], str):
+            siblings = [m[-1] for m in missing if m[:-1] == loc[:-1] and isinstance(m[-1], str)]
+            close = difflib.get_close_matches(loc[-1], siblings, n=1, cutoff=0.6)
+            if close:
+                misspelt[loc] = close[0]
+                missing.discard((*loc[:-1], close[0]))
     for error in errors:
         loc = tuple(error["loc"])
         # A container reported as too short only because its items failed: say the items' problems.
         if error["type"] == "too_short" and any(o[: len(loc)] == loc and o != loc for o in locations):
             continue
+        if error["type"] == "missing" and loc not in missing:
+            continue  # reported with its misspelling
         message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
+        if loc in misspelt:
+            message = f"unknown key; did you mean {misspelt[loc]!r} (required, and missing)?"
+        elif error["type"] == "extra_forbidden":
             message = "unknown key; remove it or check its spelling"
         elif error["type"] == "missing":
             message = "required field is missing; add it"
@@ -458,6 +474,16 @@ def _problems(exc: ValidationError, source: str, data: object) -> str:
     return "\n".join(dict.fromkeys(problems))
 
 
+class SchemaError(CouncilError):
+    """A file that is YAML but not a valid environment. Keeps the parsed `data` so that
+    the guardrails can still check every part that is valid on its own (council.checks):
+    one run reports every problem, not only the schema's."""
+
+    def __init__(self, lines: str, data: dict) -> None:
+        super().__init__(None, None, lines)
+        self.data = data
+
+
 def parse_environment(data: object, source: str) -> Environment:
     """Validate already-loaded YAML data; `source` names the file in messages."""
     if data is None:
@@ -467,7 +493,7 @@ def parse_environment(data: object, source: str) -> Environment:
     try:
         return Environment.model_validate(data)
     except ValidationError as exc:
-        raise CouncilError(None, None, _problems(exc, source, data)) from None
+        raise SchemaError(_problems(exc, source, data), data) from None
 
 
 def load_environment(path: Path) -> Environment:

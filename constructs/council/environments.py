@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from council.checks import raise_if_problems
-from council.config import Environment, load_environment
+from council.checks import load_checked
+from council.config import Environment
 from council.errors import CouncilError
 
 ENVIRONMENTS_DIR = Path("environments")
@@ -48,8 +48,7 @@ def load_all(paths: list[Path]) -> list[tuple[str, Path, Environment]]:
     loaded, problems = [], []
     for path in paths:
         try:
-            env = load_environment(path)
-            raise_if_problems(env, stack_name(path), str(path))
+            env = load_checked(path, stack_name(path))
             loaded.append((stack_name(path), path, env))
         except CouncilError as error:
             problems.append(error.line())
