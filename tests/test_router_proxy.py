@@ -14,11 +14,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ENV_DIR
+from conftest import ENV_DIR, raw_environment
 from litellm_proxy import LITELLM, dev_environment, render, start_router
 
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
-SHORT_TIMEOUT_ROLE = "guardian"  # its timeout is shortened so the hang case takes seconds, not 90
+# Roles come from dev.yaml's fallbacks: the first one fails, another one hangs.
+_FALLBACKS = raw_environment("dev")["router"]["fallbacks"]
+FAILING_ROLE, FAILING_FALLBACK = _FALLBACKS[0]["role"], _FALLBACKS[0]["to"][0]
+# Its timeout is shortened so the hang case takes seconds, not 90; its fallback is not the
+# failing member (cooled down by then).
+SHORT_TIMEOUT_ROLE, SHORT_TIMEOUT_FALLBACK = next(
+    (f["role"], f["to"][0]) for f in _FALLBACKS[1:] if FAILING_ROLE not in (f["role"], f["to"][0])
+)
+ANY_ROLE = raw_environment("dev")["members"][0]["role"]
 
 
 def _dev_for_proxy():
@@ -59,43 +67,43 @@ def test_every_role_and_alias_reaches_its_member_with_its_key(council):
 
 def test_missing_or_wrong_key_is_refused_before_any_upstream(council):
     counts = {role: len(f.seen) for role, f in council.fakes.items()}
-    missing = council.chat("pacer", key=None)
+    missing = council.chat(ANY_ROLE, key=None)
     assert missing.status_code == 401 and missing.json()["error"]["type"] == "auth_error"
     # A key that is not the master key: without a database LiteLLM cannot look it up
     # as a virtual key and answers 400 "No connected db" -- refused all the same.
-    for wrong in ("sk-" + secrets.token_hex(24), council.fakes["pacer"].key):
-        response = council.chat("pacer", key=wrong)
+    for wrong in ("sk-" + secrets.token_hex(24), council.fakes[ANY_ROLE].key):
+        response = council.chat(ANY_ROLE, key=wrong)
         assert response.status_code in (400, 401), response.text
         assert response.json()["error"]["type"] in ("auth_error", "no_db_connection")
     assert {role: len(f.seen) for role, f in council.fakes.items()} == counts
 
 
-def test_failing_builder_is_answered_by_its_fallback(council):
-    builder, artisan = council.fakes["builder"], council.fakes["artisan"]
-    builder.mode = "fail"
+def test_failing_member_is_answered_by_its_fallback(council):
+    failing, fallback = council.fakes[FAILING_ROLE], council.fakes[FAILING_FALLBACK]
+    failing.mode = "fail"
     try:
-        before = len(artisan.seen)
-        response = council.chat("builder")
+        before = len(fallback.seen)
+        response = council.chat(FAILING_ROLE)
         assert response.status_code == 200, response.text
-        assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
-        assert len(artisan.seen) > before
-        assert any(s.path == "/v1/chat/completions" for s in builder.seen)
+        assert response.json()["choices"][0]["message"]["content"] == f"answer from {FAILING_FALLBACK}"
+        assert len(fallback.seen) > before
+        assert any(s.path == "/v1/chat/completions" for s in failing.seen)
     finally:
-        builder.mode = "ok"
+        failing.mode = "ok"
 
 
 def test_hanging_member_times_out_into_its_fallback(council):
-    guardian = council.fakes[SHORT_TIMEOUT_ROLE]
-    guardian.mode, guardian.hang_seconds = "hang", 20
+    hanging = council.fakes[SHORT_TIMEOUT_ROLE]
+    hanging.mode, hanging.hang_seconds = "hang", 20
     try:
         started = time.monotonic()
         response = council.chat(SHORT_TIMEOUT_ROLE)
         elapsed = time.monotonic() - started
         assert response.status_code == 200, response.text
-        assert response.json()["choices"][0]["message"]["content"] == "answer from artisan"
+        assert response.json()["choices"][0]["message"]["content"] == f"answer from {SHORT_TIMEOUT_FALLBACK}"
         assert elapsed < 19, "the member's timeout, not the hang, ended the first attempt"
     finally:
-        guardian.mode = "ok"
+        hanging.mode = "ok"
 
 
 def _validate(config: Path) -> subprocess.CompletedProcess:
