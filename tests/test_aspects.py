@@ -14,7 +14,8 @@ def _tampered_app(tmp_path, *, allow_external_ingress=False):
 
     from council.aspects import SecurityAspect
     from council.azapi import AzapiProvider, AzapiResource
-    from council.member_endpoint import CatalogSource, CouncilMemberEndpoint, CouncilMemberEndpointProps
+    from council.member_endpoint import CouncilMemberEndpoint, CouncilMemberEndpointProps
+    from council.model_source import CatalogModel
     from council.secret_bundle import SecretBundle, SecretBundleProps
 
     app = App(outdir=str(tmp_path))
@@ -50,7 +51,7 @@ def _tampered_app(tmp_path, *, allow_external_ingress=False):
             workspace_id="/subscriptions/x/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/w",
             resource_group_name="rg",
             location="eastus2",
-            model=CatalogSource(asset_id="azureml://registries/azureml/models/m/versions/1"),
+            model=CatalogModel(source="catalog", asset_id="azureml://registries/azureml/models/m/versions/1"),
             instance_type="Standard_NC24ads_A100_v4",
             secrets=bundle,
             public_network_access="Enabled",

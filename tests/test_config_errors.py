@@ -57,9 +57,11 @@ def _container(m) -> bool:
 def _facts(m):
     from council.catalog import load_catalog
 
-    catalog = load_catalog()
-    model = m["model"]
-    return catalog.model_for_asset(model["asset_id"]) if model["source"] == "catalog" else catalog.model_for_hf(model["hf_model_id"])
+    from pydantic import TypeAdapter
+
+    from council.model_source import ModelSource
+
+    return TypeAdapter(ModelSource).validate_python(m["model"]).facts(load_catalog())
 
 
 def _restricted_catalog(m) -> bool:

@@ -91,13 +91,9 @@ class Catalog:
     container_apps: ContainerAppsPrices
     egress: EgressFacts
 
-    def model_for_asset(self, asset_id: str) -> ModelFacts | None:
-        """`azureml://registries/<reg>/models/<name>/versions/<n>` -> the model, if known."""
-        parts = asset_id.split("/")
-        try:
-            asset = f"{parts[parts.index('registries') + 1]}/{parts[parts.index('models') + 1]}"
-        except (ValueError, IndexError):
-            return None
+    def model_for_asset(self, registry: str, name: str) -> ModelFacts | None:
+        """The model of registry asset `<registry>/models/<name>`, if known."""
+        asset = f"{registry}/{name}"
         return next((m for m in self.models.values() if m.catalog_asset == asset), None)
 
     def model_for_hf(self, hf_id: str) -> ModelFacts | None:

@@ -15,9 +15,8 @@ from typing import Annotated
 
 from pydantic import TypeAdapter, ValidationError
 
-from council.catalog import Catalog, ModelFacts, load_catalog
+from council.catalog import Catalog, load_catalog
 from council.config import (
-    CatalogModel,
     CreateNetwork,
     Environment,
     ExistingNetwork,
@@ -27,9 +26,11 @@ from council.config import (
     SchemaError,
     load_environment,
 )
+from council.cost import minimum_monthly_cost
 from council.egress import unknown_sources
 from council.errors import CouncilError
 from council.naming import names_for
+from council.sizing import GPU_MEMORY_HEADROOM, GPU_RUNTIME_OVERHEAD_GB, gpu_need, quota_needed
 from council.policy import (
     FASTEST_ANSWER_SECONDS,
     INGRESS_REQUEST_TIMEOUT_SECONDS,
@@ -38,11 +39,6 @@ from council.policy import (
     ROUTER_TIME_BUDGET_SECONDS,
 )
 
-# Share of GPU memory a plan may use: the rest is headroom for activations,
-# CUDA context and the serving framework's own buffers.
-GPU_MEMORY_HEADROOM = 0.90
-# Fixed overhead on top of weights and KV cache (CUDA context, activations), GB.
-GPU_RUNTIME_OVERHEAD_GB = 1.5
 # Container Apps environment subnet minimums.
 APPS_SUBNET_MAX_PREFIX = {"workload-profiles": 27, "consumption-only": 23}
 
@@ -185,21 +181,6 @@ def _check_network(network: CreateNetwork | ExistingNetwork, kind: str) -> list[
 
 
 # --------------------------------------------------------------------------- members
-def _model_facts(member: Member, catalog: Catalog) -> ModelFacts | None:
-    if isinstance(member.model, CatalogModel):
-        return catalog.model_for_asset(member.model.asset_id)
-    return catalog.model_for_hf(member.model.hf_model_id)
-
-
-def _served_tokens(member: Member, model: ModelFacts) -> int:
-    """Tokens of KV cache the server reserves: the catalog serves the full context."""
-    return model.context if isinstance(member.model, CatalogModel) else member.model.max_model_len
-
-
-def _gpu_need(model: ModelFacts, tokens: int) -> float:
-    return model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
-
-
 def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]:
     problems = []
     sku = catalog.skus.get(member.sku)
@@ -210,33 +191,17 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
     elif sku.retired:
         problems.append(Problem(f"{where}.sku", f"{member.sku} ({sku.gpu}) was retired on {sku.retired}; "
                                                "choose a current SKU such as Standard_NC24ads_A100_v4 or Standard_NV36ads_A10_v5"))
-    model = _model_facts(member, catalog)
+    source = member.model
+    model = source.facts(catalog)
     if model is None:
-        ident = member.model.asset_id if isinstance(member.model, CatalogModel) else member.model.hf_model_id
-        problems.append(Problem(f"{where}.model", f"{ident!r} is not in constructs/council/catalog/models.yaml, so its GPU fit "
+        problems.append(Problem(f"{where}.model", f"{source.ident[1]!r} is not in constructs/council/catalog/models.yaml, so its GPU fit "
                                                   "cannot be checked; add its parameters, dtype, layers, KV heads and head size there"))
         return problems
-
-    if isinstance(member.model, CatalogModel):
-        if model.catalog_status != "available":
-            when = f" (inference retired {model.catalog_retired})" if model.catalog_retired else ""
-            fix = f"serve {model.hf_id} with `source: container`" if model.hf_id else "choose another model"
-            problems.append(Problem(f"{where}.model.asset_id", f"{model.key} is {model.catalog_status} in the Azure ML catalog{when}; {fix}"))
-        elif model.allowed_skus is not None and member.sku not in model.allowed_skus and sku is not None and not sku.retired:
-            allowed = [s for s in model.allowed_skus if not (catalog.skus.get(s) and catalog.skus[s].retired)]
-            problems.append(Problem(f"{where}.sku", f"the catalog does not allow {model.catalog_asset} on {member.sku}; "
-                                                   f"use one of {', '.join(allowed) or 'no current SKU'} or serve it with `source: container`"))
-    else:
-        if member.model.max_model_len > model.context:
-            problems.append(Problem(f"{where}.model.max_model_len", f"{member.model.max_model_len} exceeds {model.hf_id}'s context of {model.context} tokens; "
-                                                                   f"set it to {model.context} or less"))
-        if model.hf_gated and not member.model.hf_token_required:
-            problems.append(Problem(f"{where}.model.hf_token_required", f"{model.hf_id} is gated on Hugging Face and cannot be "
-                                                                       "downloaded without a token; set hf_token_required: true"))
-
-    if sku is not None and not sku.retired:  # a retired SKU is already refused: one fault, one message
-        tokens = _served_tokens(member, model)
-        needed = _gpu_need(model, tokens)
+    current_sku = sku is not None and not sku.retired  # a missing or retired SKU is already refused: one fault, one message
+    problems += [Problem(f"{where}.{field}", message) for field, message in source.problems(model, member.sku if current_sku else None, catalog)]
+    if current_sku:
+        tokens = source.served_tokens(model)
+        needed = gpu_need(model, tokens)
         usable = sku.total_gpu_memory_gb * GPU_MEMORY_HEADROOM
         if needed > usable:
             problems.append(Problem(
@@ -244,18 +209,9 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
                 f"{model.key} needs ~{needed:.1f} GB of GPU memory ({model.weights_gb:.1f} GB {model.dtype} weights + "
                 f"{model.kv_cache_gb(tokens):.1f} GB KV cache for {tokens} tokens + {GPU_RUNTIME_OVERHEAD_GB} GB runtime) but "
                 f"{member.sku} offers {usable:.1f} GB usable ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb:g} GB at "
-                f"{GPU_MEMORY_HEADROOM:.0%}); choose a larger GPU" + ("" if isinstance(member.model, CatalogModel) else " or lower max_model_len"),
+                f"{GPU_MEMORY_HEADROOM:.0%}); choose a larger GPU{source.smaller_fit_hint}",
             ))
     return problems
-
-
-def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
-    """GPU memory a member needs (weights + KV cache + runtime), or None if its model is unknown."""
-    catalog = catalog or load_catalog()
-    model = _model_facts(member, catalog)
-    if model is None:
-        return None
-    return _gpu_need(model, _served_tokens(member, model))
 
 
 # --------------------------------------------------------------------------- router
@@ -317,18 +273,6 @@ def _check_egress(env: Environment, catalog: Catalog) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- quota
-def quota_needed(env: Environment, catalog: Catalog | None = None) -> dict[str, int]:
-    """vCPUs per VM family at every member's max scale: per deployment
-    `ceil(1.2 x instances) x cores` where the upgrade reserve applies (GpuSku.quota_vcpus)."""
-    catalog = catalog or load_catalog()
-    needed: dict[str, int] = {}
-    for member in env.members:
-        sku = catalog.skus.get(member.sku)
-        if sku is not None:
-            needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(member.instances.max)
-    return needed
-
-
 def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
     problems = []
     for family, needed in quota_needed(env, catalog).items():
@@ -342,8 +286,6 @@ def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
 
 # --------------------------------------------------------------------------- budget
 def _check_budget(env: Environment, stack: str, catalog: Catalog) -> list[Problem]:
-    from council.cost import minimum_monthly_cost  # cost builds on these checks' helpers
-
     floor = minimum_monthly_cost(env, stack, catalog)
     if env.budget.amount_usd < floor:
         return [Problem("budget.amount_usd", f"{env.budget.amount_usd:,.2f} USD is below the council's minimum monthly cost of "

@@ -9,28 +9,38 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+# Private DNS zones, one row per purpose (the key the constructs use):
+# purpose -> the environment file's field under network.private_dns_zone_ids (existing network).
+ZONE_FILE_FIELDS = {
+    "aml_api": "api_azureml_ms",
+    "aml_notebooks": "notebooks_azure_net",
+    "key_vault": "vaultcore_azure_net",
+    "redis": "redis_azure_net",
+    "postgres": "postgres_database_azure_com",
+}
+
+
 @dataclass(frozen=True)
 class CloudProfile:
     name: str
-    zone_aml_api: str
-    zone_aml_notebooks: str
-    zone_key_vault: str
-    # Azure Managed Redis (Microsoft.Cache/redisEnterprise, group id redisEnterprise):
-    # learn.microsoft.com/azure/private-link/private-endpoint-dns, "Databases" (read 2026-11-27).
-    zone_redis: str
-    # Azure Database for PostgreSQL flexible server (group id postgresqlServer).
-    zone_postgres: str
+    zones: dict[str, str]  # purpose -> private DNS zone name
+
+    def zone(self, purpose: str) -> str:
+        return self.zones[purpose]
 
 
 AZURE_PUBLIC = CloudProfile(
     name="AzureCloud",
-    zone_aml_api="privatelink.api.azureml.ms",
-    zone_aml_notebooks="privatelink.notebooks.azure.net",
-    zone_key_vault="privatelink.vaultcore.azure.net",
-    zone_redis="privatelink.redis.azure.net",
-    zone_postgres="privatelink.postgres.database.azure.com",
+    zones={
+        "aml_api": "privatelink.api.azureml.ms",
+        "aml_notebooks": "privatelink.notebooks.azure.net",
+        "key_vault": "privatelink.vaultcore.azure.net",
+        # Azure Managed Redis (Microsoft.Cache/redisEnterprise, group id redisEnterprise):
+        # learn.microsoft.com/azure/private-link/private-endpoint-dns, "Databases" (read 2026-11-27).
+        "redis": "privatelink.redis.azure.net",
+        # Azure Database for PostgreSQL flexible server (group id postgresqlServer).
+        "postgres": "privatelink.postgres.database.azure.com",
+    },
 )
 
 ROLE_KEY_VAULT_SECRETS_USER = "Key Vault Secrets User"
-ROLE_KEY_VAULT_SECRETS_OFFICER = "Key Vault Secrets Officer"
-ROLE_AML_CONNECTION_SECRETS_READER = "Azure Machine Learning Workspace Connection Secrets Reader"

@@ -19,14 +19,19 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from council.errors import CouncilError
+from council.model_source import ModelSource
 from council.policy import (
-    AUTOSCALE_METRICS,
     BUDGET_ACTUAL_THRESHOLDS_PERCENT,
     BUDGET_FORECAST_THRESHOLDS_PERCENT,
+    MAX_REQUEST_TIMEOUT_SECONDS,
     ROUTER_TIME_BUDGET_SECONDS,
     AlertThresholds,
     AutoscaleRules,
+    Instances,
     RouterPolicy,
+    budget_start_problem,
+    replicas_problem,
+    subnets_problem,
 )
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 
@@ -86,13 +91,11 @@ class CreateNetwork(_Model):
 
     @model_validator(mode="after")
     def _inside(self) -> "CreateNetwork":
-        vnet = _network(self.address_space)
-        apps, pe = _network(self.apps_subnet), _network(self.private_endpoints_subnet)
-        for name, net in (("apps_subnet", apps), ("private_endpoints_subnet", pe)):
-            if not net.subnet_of(vnet):
-                raise ValueError(f"{name} {net} is not inside address_space {vnet}")
-        if apps.overlaps(pe):
-            raise ValueError(f"apps_subnet {apps} overlaps private_endpoints_subnet {pe}")
+        problem = subnets_problem(
+            self.address_space, {"apps_subnet": self.apps_subnet, "private_endpoints_subnet": self.private_endpoints_subnet}
+        )
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -133,99 +136,7 @@ Network = Annotated[Union[CreateNetwork, ExistingNetwork], Field(discriminator="
 
 
 # --------------------------------------------------------------------------- members
-class CatalogModel(_Model):
-    """A model served from an Azure ML registry (the model catalog)."""
 
-    source: Literal["catalog"]
-    asset_id: str = Field(pattern=r"^azureml://registries/[A-Za-z0-9_-]+/models/[A-Za-z0-9._-]+/versions/[0-9]+$")
-
-
-class ContainerModel(_Model):
-    """A model the catalog lacks, served by an OpenAI-compatible container.
-
-    The default image is Hugging Face Text Generation Inference (TGI): Azure ML
-    deployments cannot pass container arguments, and TGI's launcher takes every
-    setting from environment variables (MODEL_ID, PORT, MAX_TOTAL_TOKENS, ...).
-    It pulls `hf_model_id` from Hugging Face at start and serves
-    `POST /v1/chat/completions`. When the model is gated, `hf_token_required`
-    makes the deployment read the token from a workspace connection through
-    secret injection: the token never appears in the synthesized JSON.
-    """
-
-    source: Literal["container"]
-    image: str = Field(
-        default="ghcr.io/huggingface/text-generation-inference:3.3.2",
-        pattern=r"^[a-z0-9.-]+(:[0-9]+)?/[a-z0-9._/-]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$",
-    )
-    hf_model_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-    hf_token_required: bool = False
-    max_model_len: int = Field(ge=512, le=1_048_576)
-    port: int = Field(default=8000, ge=1, le=65535)
-    env: dict[str, str] = {}
-
-    @field_validator("env")
-    @classmethod
-    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
-                raise ValueError(f"env key {key!r} is not an UPPER_SNAKE_CASE variable name")
-            if re.search(r"TOKEN|KEY|SECRET|PASSWORD", key):
-                raise ValueError(
-                    f"env key {key!r} looks like a secret; secrets never go in environment files "
-                    "(use hf_token_required for the Hugging Face token)"
-                )
-        return value
-
-
-ModelSource = Annotated[Union[CatalogModel, ContainerModel], Field(discriminator="source")]
-
-
-class Instances(_Model):
-    min: int = Field(ge=0)
-    default: int = Field(ge=0)
-    max: int = Field(ge=1, le=100)
-
-    @field_validator("min")
-    @classmethod
-    def _no_scale_to_zero(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError(
-                f"min is {value}: managed online deployments cannot scale to zero "
-                "(at least one instance always runs); set min to 1 or more"
-            )
-        return value
-
-    @model_validator(mode="after")
-    def _order(self) -> "Instances":
-        if not self.min <= self.default <= self.max:
-            raise ValueError(
-                f"need min <= default <= max, got min={self.min} default={self.default} max={self.max}"
-            )
-        return self
-
-
-_AUTOSCALE = AutoscaleRules()
-_ALERTS = AlertThresholds()
-_ROUTER = RouterPolicy()
-
-
-class Autoscale(_Model):
-    metric: Literal[AUTOSCALE_METRICS] = _AUTOSCALE.metric  # type: ignore[valid-type]
-    scale_out_above: float = Field(default=_AUTOSCALE.scale_out_above, gt=0)
-    scale_in_below: float = Field(default=_AUTOSCALE.scale_in_below, ge=0)
-    window_minutes: int = Field(default=_AUTOSCALE.window_minutes, ge=1, le=720)
-    # Scale-out takes 12-18 minutes on GPU SKUs: a shorter cooldown stacks actions.
-    scale_out_cooldown_minutes: int = Field(default=_AUTOSCALE.scale_out_cooldown_minutes, ge=1, le=10080)
-    scale_in_cooldown_minutes: int = Field(default=_AUTOSCALE.scale_in_cooldown_minutes, ge=1, le=10080)
-
-    @model_validator(mode="after")
-    def _band(self) -> "Autoscale":
-        if self.scale_in_below >= self.scale_out_above:
-            raise ValueError(
-                f"scale_in_below ({self.scale_in_below}) must be lower than scale_out_above "
-                f"({self.scale_out_above}) or the rules flap"
-            )
-        return self
 
 
 class Member(_Model):
@@ -239,8 +150,8 @@ class Member(_Model):
     sku: str = Field(pattern=r"^Standard_[A-Za-z0-9_]+$")
     sku_reason: str = Field(min_length=1)
     instances: Instances
-    autoscale: Autoscale = Autoscale()
-    request_timeout_seconds: int = Field(default=90, ge=1, le=180)
+    autoscale: AutoscaleRules = AutoscaleRules()
+    request_timeout_seconds: int = Field(default=90, ge=1, le=MAX_REQUEST_TIMEOUT_SECONDS)
     max_concurrent_requests_per_instance: int = Field(default=8, ge=1, le=1000)
     # Optional router-side limits for this member (requests / tokens per minute).
     rpm: int | None = Field(default=None, ge=1)
@@ -251,6 +162,9 @@ class Member(_Model):
 class Fallback(_Model):
     role: str = Field(pattern=ROLE_PATTERN)
     to: tuple[str, ...] = Field(min_length=1)
+
+
+_ROUTER = RouterPolicy()
 
 
 class Router(_Model):
@@ -294,10 +208,9 @@ class Router(_Model):
 
     @model_validator(mode="after")
     def _replicas(self) -> "Router":
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(
-                f"min_replicas ({self.min_replicas}) is greater than max_replicas ({self.max_replicas})"
-            )
+        problem = replicas_problem(self.min_replicas, self.max_replicas)
+        if problem:
+            raise ValueError(problem)
         return self
 
 
@@ -322,8 +235,9 @@ class Budget(_Model):
     @field_validator("start_date")
     @classmethod
     def _first_of_month(cls, value: date | None) -> date | None:
-        if value is not None and value.day != 1:
-            raise ValueError(f"{value} is not the first day of a month; Azure budgets start on the 1st (e.g. {value.replace(day=1)})")
+        problem = budget_start_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -335,17 +249,6 @@ class Budget(_Model):
             if not 0 < value <= 1000:
                 raise ValueError(f"threshold {value}% is outside 1-1000")
         return self
-
-
-class Alerts(_Model):
-    """Azure Monitor alert thresholds (defaults suit a 7-8B model on one GPU)."""
-
-    latency_p99_ms: int = Field(default=_ALERTS.latency_p99_ms, ge=100)
-    server_errors_per_minute: float = Field(default=_ALERTS.server_errors_per_minute, gt=0)
-    # Alert when a deployment's instance count stays at its max for this window.
-    pinned_at_max_window: Literal["PT30M", "PT1H", "PT6H", "PT12H"] = _ALERTS.pinned_at_max_window
-    router_restarts_per_15_minutes: int = Field(default=_ALERTS.router_restarts_per_15_minutes, ge=1)
-    router_server_errors_per_5_minutes: int = Field(default=_ALERTS.router_server_errors_per_5_minutes, ge=1)
 
 
 # --------------------------------------------------------------------------- environment
@@ -369,7 +272,7 @@ class Environment(_Model):
     # Who hears about budgets and alerts.
     contacts: tuple[Annotated[str, Field(pattern=EMAIL)], ...] = Field(min_length=1)
     budget: Budget
-    alerts: Alerts = Alerts()
+    alerts: AlertThresholds = AlertThresholds()
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":
@@ -408,7 +311,7 @@ class Environment(_Model):
 
     @property
     def needs_hf_token(self) -> bool:
-        return any(isinstance(m.model, ContainerModel) and m.model.hf_token_required for m in self.members)
+        return any(m.model.needs_token for m in self.members)
 
 
 # --------------------------------------------------------------------------- loading

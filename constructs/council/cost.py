@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from council.catalog import Catalog, load_catalog
-from council.checks import gpu_need_gb, quota_needed
-from council.config import CatalogModel, Environment
+from council.config import Environment
 from council.naming import names_for
+from council.sizing import gpu_need_gb, quota_needed
 
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
@@ -76,12 +76,11 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         sku = catalog.skus.get(member.sku)
         hourly = sku.hourly_usd if sku else None
         needed = gpu_need_gb(member, catalog)
-        source = "catalog" if isinstance(member.model, CatalogModel) else "container (Hugging Face)"
         members.append(
             MemberRow(
                 role=member.role,
                 model=member.display_name,
-                source=source,
+                source=member.model.kind,
                 endpoint=names.online_endpoint(member.role),
                 sku=member.sku,
                 gpu=f"{sku.gpus}x {sku.gpu}" if sku else "unknown",

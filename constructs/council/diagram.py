@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from council.cloud import AZURE_PUBLIC
-from council.config import CatalogModel, CreateNetwork, Environment
+from council.config import CreateNetwork, Environment
 from council.errors import CouncilError
 from council.naming import names_for
 
@@ -81,7 +81,7 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
         group(_Group("snet_apps", f"{names.subnet('apps')} {net.apps_subnet}", "vnet"))
         group(_Group("snet_pe", f"{names.subnet('private-endpoints')} {net.private_endpoints_subnet}", "vnet"))
         zone_suffix = ""
-        zones = (AZURE_PUBLIC.zone_aml_api, AZURE_PUBLIC.zone_aml_notebooks, AZURE_PUBLIC.zone_key_vault)
+        zones = tuple(AZURE_PUBLIC.zone(purpose) for purpose in ("aml_api", "aml_notebooks", "key_vault"))
     else:
         group(_Group("vnet", "Landing zone network (existing)"))
         for gid, subnet_id in (("snet_apps", net.apps_subnet_id), ("snet_pe", net.private_endpoints_subnet_id)):
@@ -119,11 +119,7 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
     node(_Node("client", "client", (client,)))
     edge(_Edge("client", "router", REQUEST_LABEL))
     for member in env.members:
-        if isinstance(member.model, CatalogModel):
-            name, version = member.model.asset_id.split("/models/")[1].split("/versions/")
-            model = f"catalog: {name} v{version}"
-        else:
-            model = f"Hugging Face: {member.model.hf_model_id}"
+        model = member.model.label
         instances = f"instances {member.instances.min}-{member.instances.max}"
         lines = (member.role, names.online_endpoint(member.role), member.display_name, model, member.sku, instances)
         node(_Node(f"member_{member.role}", "member", lines, "mlw"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from council.catalog import Catalog
-from council.config import CatalogModel, Environment, Member
+from council.config import Environment
 
 
 @dataclass(frozen=True)
@@ -22,41 +22,18 @@ class UnknownSource:
     table: str  # the catalog/egress.yaml section to add it to
 
 
-def image_host(image: str) -> str:
-    """`ghcr.io/huggingface/text-generation-inference:3.3.2` -> `ghcr.io`."""
-    return image.split("/", 1)[0]
-
-
-def registry_of(asset_id: str) -> str:
-    """`azureml://registries/<registry>/models/...` -> `<registry>`."""
-    return asset_id.removeprefix("azureml://registries/").split("/", 1)[0]
-
-
-def _member_hosts(member: Member, catalog: Catalog) -> tuple[tuple[str, ...] | None, str, str, str]:
-    """(hosts or None if unknown, field, value, egress.yaml section)."""
-    facts = catalog.egress
-    if isinstance(member.model, CatalogModel):
-        registry = registry_of(member.model.asset_id)
-        return facts.registries.get(registry), "model.asset_id", registry, "registries"
-    host = image_host(member.model.image)
-    image_hosts = facts.image_registries.get(host)
-    hosts = None if image_hosts is None else (*image_hosts, *facts.huggingface)
-    return hosts, "model.image", host, "image_registries"
-
-
 def required_fqdns(env: Environment, catalog: Catalog) -> tuple[str, ...]:
     """Every FQDN some member's pulls need, sorted and without repeats."""
     hosts: set[str] = set()
     for member in env.members:
-        member_hosts, *_ = _member_hosts(member, catalog)
-        hosts.update(member_hosts or ())
+        hosts.update(member.model.egress(catalog).hosts or ())
     return tuple(sorted(hosts))
 
 
 def unknown_sources(env: Environment, catalog: Catalog) -> list[UnknownSource]:
     found = []
     for index, member in enumerate(env.members):
-        hosts, field, value, table = _member_hosts(member, catalog)
-        if hosts is None:
-            found.append(UnknownSource(index, field, value, table))
+        egress = member.model.egress(catalog)
+        if egress.hosts is None:
+            found.append(UnknownSource(index, egress.field, egress.value, egress.table))
     return found

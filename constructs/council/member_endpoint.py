@@ -19,11 +19,12 @@ Lifecycle (each rule is tested on the synthesized dependency graph):
   how-to-safely-rollout-online-endpoints, read 2026-11-27): a destroy-time PUT sets the
   endpoint's traffic to {} before the deployment is deleted (member removed, destroy).
 
-Two model sources:
-- `CatalogSource`: a model asset from an Azure ML registry (the model catalog).
-- `ContainerSource`: an OpenAI-compatible server image (TGI by default) that pulls
-  a Hugging Face model at start; a gated model's token comes from a workspace
-  connection through secret injection and never appears in the synthesized JSON.
+Two model sources (council.model_source, the same classes the environment file uses):
+- `CatalogModel`: a model asset from an Azure ML registry (the model catalog).
+- `ContainerModel`: an OpenAI-compatible server image (a council.serving runtime, TGI
+  by default) that pulls a Hugging Face model at start; a gated model's token comes from
+  the workspace connection named by `token_connection` through secret injection and
+  never appears in the synthesized JSON.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Mapping, Union
+from typing import Mapping
 
 from cdktf import Fn, ITerraformDependable
 from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
@@ -47,14 +48,12 @@ from constructs import Construct
 
 from council.azapi import AzapiAction, AzapiResource, Timeouts
 from council.errors import PropsError
-from council.policy import AUTOSCALE_METRICS, AutoscaleRules
+from council.policy import MAX_REQUEST_TIMEOUT_SECONDS, AutoscaleRules, Instances, request_timeout_problem
+from council.model_source import CatalogModel, ContainerModel
 from council.naming import check
 from council.secret_bundle import BundleSecret, SecretBundle
 
 DEPLOYMENT_METRIC_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
-# Managed online deployments accept only Default scale settings; instance count
-# changes come from Azure Monitor autoscale.
-MAX_REQUEST_TIMEOUT_SECONDS = 180
 # "Creating the deployment can take up to 15 minutes, depending on whether the
 # underlying environment or image is being built for the first time" (Azure ML docs,
 # how-to-deploy-online-endpoints, read 2026-11-27). GPU allocation and multi-GB image
@@ -63,42 +62,6 @@ MAX_REQUEST_TIMEOUT_SECONDS = 180
 DOCUMENTED_CREATION_SECONDS = 15 * 60
 TIMEOUT_SAFETY_FACTOR = 2
 DEPLOYMENT_DELETE_TIMEOUT = "45m"
-
-
-@dataclass(frozen=True, kw_only=True)
-class CatalogSource:
-    """`azureml://registries/<registry>/models/<name>/versions/<n>`."""
-
-    asset_id: str
-    needs_token = False  # catalog models come from Azure ML registries, no Hugging Face token
-
-
-@dataclass(frozen=True, kw_only=True)
-class ContainerSource:
-    """An OpenAI-compatible server image configured only by environment variables."""
-
-    image: str
-    hf_model_id: str
-    max_model_len: int
-    port: int = 8000
-    health_path: str = "/health"
-    env: Mapping[str, str] = field(default_factory=dict)
-    # Workspace connection (CustomKeys, key HF_TOKEN) holding a Hugging Face token.
-    hf_token_connection: str | None = None
-
-    @property
-    def needs_token(self) -> bool:
-        return self.hf_token_connection is not None
-
-
-ModelSource = Union[CatalogSource, ContainerSource]
-
-
-@dataclass(frozen=True, kw_only=True)
-class InstanceCounts:
-    minimum: int = 1
-    default: int = 1
-    maximum: int = 2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,11 +100,11 @@ class CouncilMemberEndpointProps:
     workspace_id: str
     resource_group_name: str
     location: str
-    model: ModelSource
+    model: CatalogModel | ContainerModel
     instance_type: str
     secrets: SecretBundle
     description: str = ""
-    instances: InstanceCounts = InstanceCounts()
+    instances: Instances = Instances()
     autoscale: AutoscaleRules = AutoscaleRules()
     probes: ProbeTimings = ProbeTimings()
     request_timeout_seconds: int = 90
@@ -150,6 +113,9 @@ class CouncilMemberEndpointProps:
     public_network_access: str = "Disabled"
     app_insights_enabled: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+    # `azureml://connections/<name>/credentials/<key>` of the workspace connection holding
+    # the Hugging Face token: required when the model needs one (CouncilWorkspace.hf_token_reference).
+    token_reference: str | None = None
     # Resources the deployment must wait for (e.g. the connection holding its token).
     deployment_depends_on: tuple[ITerraformDependable, ...] = ()
     # The managed network's outbound rules that image and weight pulls need: the
@@ -222,7 +188,7 @@ class CouncilMemberEndpoint(Construct):
             ),
         }
         self.environment_version: AzapiResource | None = None
-        if isinstance(props.model, CatalogSource):
+        if isinstance(props.model, CatalogModel):  # Azure ML serves a registry asset itself
             deployment_properties["model"] = props.model.asset_id
         else:
             self.environment_version = self._server_environment(props.model, props.egress_ready)
@@ -324,17 +290,13 @@ class CouncilMemberEndpoint(Construct):
         path = self.node.path
         check("online_endpoint", props.endpoint_name, field="endpoint_name")
         check("online_deployment", props.deployment_name, field="deployment_name")
-        counts = props.instances
-        if counts.minimum < 1:
-            raise PropsError(path, "instances.minimum", counts.minimum, "at least 1: managed online deployments cannot scale to zero")
-        if not counts.minimum <= counts.default <= counts.maximum:
-            raise PropsError(path, "instances", (counts.minimum, counts.default, counts.maximum), "minimum <= default <= maximum")
-        if props.autoscale.metric not in AUTOSCALE_METRICS:
-            raise PropsError(path, "autoscale.metric", props.autoscale.metric, f"one of {AUTOSCALE_METRICS}")
-        if props.autoscale.scale_in_below >= props.autoscale.scale_out_above:
-            raise PropsError(path, "autoscale.scale_in_below", props.autoscale.scale_in_below, f"below scale_out_above ({props.autoscale.scale_out_above})")
-        if not 1 <= props.request_timeout_seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
-            raise PropsError(path, "request_timeout_seconds", props.request_timeout_seconds, f"1 to {MAX_REQUEST_TIMEOUT_SECONDS} (Azure ML's limit)")
+        # instances and autoscale are policy models: they were checked when they were made.
+        problem = request_timeout_problem(props.request_timeout_seconds)
+        if problem:
+            raise PropsError(path, "request_timeout_seconds", props.request_timeout_seconds, f"1 to {MAX_REQUEST_TIMEOUT_SECONDS} ({problem})")
+        if props.model.needs_token and not (props.token_reference or "").startswith("azureml://connections/"):
+            raise PropsError(path, "token_reference", props.token_reference,
+                             f"azureml://connections/<name>/credentials/<key> of the connection holding the token {props.model.hf_model_id} needs")
         if props.auth_mode not in ("Key", "AADToken"):
             raise PropsError(path, "auth_mode", props.auth_mode, "'Key' or 'AADToken'")
         if props.public_network_access not in ("Enabled", "Disabled"):
@@ -342,16 +304,17 @@ class CouncilMemberEndpoint(Construct):
         if not props.instance_type.startswith("Standard_"):
             raise PropsError(path, "instance_type", props.instance_type, "an Azure VM SKU such as Standard_NC24ads_A100_v4")
 
-    def _server_environment(self, source: ContainerSource, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
+    def _server_environment(self, source: ContainerModel, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
         """An environment version for the server image, with its health and scoring routes."""
+        server = source.server
         properties = {
             "image": source.image,
             "osType": "Linux",
             "inferenceConfig": {
-                "livenessRoute": {"port": source.port, "path": source.health_path},
-                "readinessRoute": {"port": source.port, "path": source.health_path},
+                "livenessRoute": {"port": source.port, "path": server.health_path},
+                "readinessRoute": {"port": source.port, "path": server.health_path},
                 # Requests pass through with their path: POST /v1/chat/completions reaches the server.
-                "scoringRoute": {"port": source.port, "path": "/"},
+                "scoringRoute": {"port": source.port, "path": server.scoring_path},
             },
         }
         # Environment versions are immutable: a changed image gets a new version name.
@@ -372,18 +335,12 @@ class CouncilMemberEndpoint(Construct):
             schema_validation_enabled=False,
         )
 
-    def _server_variables(self, source: ContainerSource) -> dict[str, str]:
-        variables = {
-            "MODEL_ID": source.hf_model_id,
-            "PORT": str(source.port),
-            "MAX_TOTAL_TOKENS": str(source.max_model_len),
-            "MAX_INPUT_TOKENS": str(source.max_model_len * 3 // 4),
-            **source.env,
-        }
-        if source.hf_token_connection is not None:
+    def _server_variables(self, source: ContainerModel) -> dict[str, str]:
+        variables = source.environment()
+        if source.needs_token:
             # `$${` is Terraform's escape for a literal `${`: Azure ML receives
             # ${{azureml://connections/...}} and injects the secret at container start.
-            variables["HF_TOKEN"] = f"$${{{{azureml://connections/{source.hf_token_connection}/credentials/HF_TOKEN}}}}"
+            variables[source.server.token_variable] = f"$${{{{{self.props.token_reference}}}}}"
         return variables
 
     def _autoscale(self, props: CouncilMemberEndpointProps) -> MonitorAutoscaleSetting:
@@ -419,8 +376,8 @@ class CouncilMemberEndpoint(Construct):
                     name="default",
                     capacity=MonitorAutoscaleSettingProfileCapacity(
                         default=props.instances.default,
-                        minimum=props.instances.minimum,
-                        maximum=props.instances.maximum,
+                        minimum=props.instances.min,
+                        maximum=props.instances.max,
                     ),
                     rule=[
                         rule("GreaterThan", rules.scale_out_above, "Increase", rules.scale_out_cooldown_minutes),

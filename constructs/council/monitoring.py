@@ -34,7 +34,7 @@ from cdktf_cdktf_provider_time.static_resource import StaticResource
 from constructs import Construct
 
 from council.errors import PropsError
-from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THRESHOLDS_PERCENT, AlertThresholds
+from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THRESHOLDS_PERCENT, AlertThresholds, budget_start_problem
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
 DEPLOYMENT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
@@ -77,7 +77,7 @@ class CouncilMonitoring(Construct):
         super().__init__(scope, id)
         if not props.contacts:
             raise PropsError(self.node.path, "contacts", props.contacts, "at least one e-mail address")
-        if props.budget_start is not None and props.budget_start.day != 1:
+        if budget_start_problem(props.budget_start):
             raise PropsError(self.node.path, "budget_start", props.budget_start, "the first day of a month")
         self._props = props
         tags = dict(props.tags)

@@ -8,7 +8,6 @@ and zones by id. Everyone else reads subnet and zone ids from here.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -25,6 +24,7 @@ from constructs import Construct
 
 from council.cloud import AZURE_PUBLIC, CloudProfile
 from council.errors import PropsError
+from council.policy import subnets_problem
 from council.private_link import PrivateLink
 
 # Zone purposes every council needs; values are looked up in the CloudProfile.
@@ -83,10 +83,10 @@ class CouncilNetwork(Construct):
         self._zone_ids.update(props.private_dns_zone_ids)
 
     def _create(self, props: NewNetworkProps) -> None:
-        vnet_net = ipaddress.ip_network(props.address_space)
-        for prop in ("apps_subnet_cidr", "private_endpoints_subnet_cidr"):
-            if not ipaddress.ip_network(getattr(props, prop)).subnet_of(vnet_net):
-                raise PropsError(self.node.path, prop, getattr(props, prop), f"a CIDR inside {vnet_net}")
+        subnets = {"apps_subnet_cidr": props.apps_subnet_cidr, "private_endpoints_subnet_cidr": props.private_endpoints_subnet_cidr}
+        problem = subnets_problem(props.address_space, subnets)
+        if problem:
+            raise PropsError(self.node.path, "subnets", subnets, f"subnets inside address_space that do not overlap ({problem})")
         vnet = VirtualNetwork(
             self,
             "vnet",
@@ -142,7 +142,7 @@ class CouncilNetwork(Construct):
         self.apps_subnet_id = apps.id
         self.private_endpoints_subnet_id = endpoints.id
         for purpose in ZONE_PURPOSES:
-            zone_name = getattr(props.cloud, f"zone_{purpose}")
+            zone_name = props.cloud.zone(purpose)
             self._zone_ids[purpose] = self.add_private_zone(
                 purpose, zone_name, resource_group_name=props.resource_group_name, tags=props.tags
             )

@@ -1,13 +1,21 @@
-"""Operational defaults shared by the environment model and the constructs.
+"""Operational defaults, limits and the checks on them, shared by the environment
+model and the constructs.
 
-The constructs' props and the environment file's optional sections take their
-defaults from here, so a default is changed in one place. No cdktf import: the
-environment model loads this without starting the jsii runtime.
+Each concept has one definition here: the environment file's sections and the
+constructs' props use the same frozen models (`Instances`, `AutoscaleRules`,
+`AlertThresholds`), and a rule both must enforce is one function that returns a
+problem or None. No cdktf import: the environment model loads this without starting
+the jsii runtime.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 AUTOSCALE_METRICS = (
     "GpuUtilizationPercentage",
@@ -16,17 +24,58 @@ AUTOSCALE_METRICS = (
     "RequestsPerMinute",
     "RequestLatency_P99",
 )
+# Azure ML's limit on a deployment's request_settings.request_timeout (managed online
+# endpoints quotas, "request timeout 180 s").
+MAX_REQUEST_TIMEOUT_SECONDS = 180
 
 
-@dataclass(frozen=True, kw_only=True)
-class AutoscaleRules:
-    metric: str = "GpuUtilizationPercentage"
-    scale_out_above: float = 70
-    scale_in_below: float = 25
-    window_minutes: int = 10
+class Policy(BaseModel):
+    """A frozen settings model: unknown keys are refused, values are checked on creation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
+
+
+class Instances(Policy):
+    """Instance counts of one managed online deployment (autoscale keeps it in [min, max])."""
+
+    min: int = Field(default=1, ge=0)
+    default: int = Field(default=1, ge=0)
+    max: int = Field(default=2, ge=1, le=100)
+
+    @field_validator("min")
+    @classmethod
+    def _no_scale_to_zero(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                f"min is {value}: managed online deployments cannot scale to zero "
+                "(at least one instance always runs); set min to 1 or more"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> "Instances":
+        if not self.min <= self.default <= self.max:
+            raise ValueError(f"need min <= default <= max, got min={self.min} default={self.default} max={self.max}")
+        return self
+
+
+class AutoscaleRules(Policy):
+    metric: Literal[AUTOSCALE_METRICS] = "GpuUtilizationPercentage"  # type: ignore[valid-type]
+    scale_out_above: float = Field(default=70, gt=0)
+    scale_in_below: float = Field(default=25, ge=0)
+    window_minutes: int = Field(default=10, ge=1, le=720)
     # GPU scale-out takes 12-18 minutes: cooldowns shorter than that stack actions.
-    scale_out_cooldown_minutes: int = 20
-    scale_in_cooldown_minutes: int = 30
+    scale_out_cooldown_minutes: int = Field(default=20, ge=1, le=10080)
+    scale_in_cooldown_minutes: int = Field(default=30, ge=1, le=10080)
+
+    @model_validator(mode="after")
+    def _band(self) -> "AutoscaleRules":
+        if self.scale_in_below >= self.scale_out_above:
+            raise ValueError(
+                f"scale_in_below ({self.scale_in_below}) must be lower than scale_out_above "
+                f"({self.scale_out_above}) or the rules flap"
+            )
+        return self
 
 
 # Budget notifications, in percent of the monthly amount: actual spend and month-end forecast.
@@ -34,13 +83,51 @@ BUDGET_ACTUAL_THRESHOLDS_PERCENT = (50, 80, 100)
 BUDGET_FORECAST_THRESHOLDS_PERCENT = (100,)
 
 
-@dataclass(frozen=True, kw_only=True)
-class AlertThresholds:
-    latency_p99_ms: int = 30000
-    server_errors_per_minute: float = 1
-    pinned_at_max_window: str = "PT1H"
-    router_restarts_per_15_minutes: int = 3
-    router_server_errors_per_5_minutes: int = 10
+class AlertThresholds(Policy):
+    """Azure Monitor alert thresholds (defaults suit a 7-8B model on one GPU)."""
+
+    latency_p99_ms: int = Field(default=30000, ge=100)
+    server_errors_per_minute: float = Field(default=1, gt=0)
+    # Alert when a deployment's instance count stays at its max for this window.
+    pinned_at_max_window: Literal["PT30M", "PT1H", "PT6H", "PT12H"] = "PT1H"
+    router_restarts_per_15_minutes: int = Field(default=3, ge=1)
+    router_server_errors_per_5_minutes: int = Field(default=10, ge=1)
+
+
+# --------------------------------------------------------------------------- shared checks
+# Each returns what is wrong (with the fix), or None; the environment model raises it as a
+# validation error on the field, a construct as a PropsError naming its prop.
+def request_timeout_problem(seconds: int) -> str | None:
+    if 1 <= seconds <= MAX_REQUEST_TIMEOUT_SECONDS:
+        return None
+    return f"{seconds} s is outside 1-{MAX_REQUEST_TIMEOUT_SECONDS} s, Azure ML's limit for a request timeout"
+
+
+def replicas_problem(min_replicas: int, max_replicas: int) -> str | None:
+    if 0 <= min_replicas <= max_replicas and max_replicas >= 1:
+        return None
+    return f"min_replicas ({min_replicas}) must be 0 or more and at most max_replicas ({max_replicas}), which must be 1 or more"
+
+
+def budget_start_problem(start: date | None) -> str | None:
+    if start is None or start.day == 1:
+        return None
+    return f"{start} is not the first day of a month; Azure budgets start on the 1st (e.g. {start.replace(day=1)})"
+
+
+def subnets_problem(address_space: str, subnets: dict[str, str]) -> str | None:
+    """Every subnet inside the address space, and no two overlapping."""
+    vnet = ipaddress.ip_network(address_space)
+    nets = {name: ipaddress.ip_network(cidr) for name, cidr in subnets.items()}
+    for name, net in nets.items():
+        if not net.subnet_of(vnet):
+            return f"{name} {net} is not inside address_space {vnet}"
+    names = list(nets)
+    for i, first in enumerate(names):
+        for second in names[i + 1:]:
+            if nets[first].overlaps(nets[second]):
+                return f"{first} {nets[first]} overlaps {second} {nets[second]}"
+    return None
 
 
 # --------------------------------------------------------------------------- router

@@ -49,10 +49,10 @@ from constructs import Construct
 
 from council.errors import PropsError
 from council.naming import check
-from council.policy import router_workers
-from council.router_config import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
+from council.policy import replicas_problem, router_workers
+from council.router_contract import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
-from council.secret_bundle import SecretBundle
+from council.secret_bundle import BundleSecret, SecretBundle
 
 LITELLM_PORT = 4000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -70,8 +70,9 @@ class RouterAppProps:
     log_analytics_workspace_id: str
     secrets: SecretBundle
     config_yaml: str
-    # Environment variable -> name of a bundle secret (besides the master key, which RouterApp creates).
-    secret_env: Mapping[str, str]
+    # Environment variable -> a secret of `secrets` (besides the master key and the config,
+    # which RouterApp adds itself).
+    secret_env: Mapping[str, BundleSecret]
     # Environment variables with plain (non-secret) values, e.g. the shared state's host and port.
     plain_env: Mapping[str, str] = field(default_factory=dict)
     # What else must exist before a revision starts (e.g. the shared state's private endpoint).
@@ -145,11 +146,11 @@ class RouterApp(Construct):
         self.read_grant = bundle.grant_read("router", self.identity.principal_id)
 
         master = Password(self, "master-key", length=48, special=False)
-        bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
-        bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
+        master_key = bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
+        config = bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
 
-        secret_env = {MASTER_KEY_ENV: MASTER_KEY_SECRET, **props.secret_env}
-        secret_names = sorted({*secret_env.values(), CONFIG_SECRET})
+        secret_env = {MASTER_KEY_ENV: master_key.name, **{var: secret.name for var, secret in props.secret_env.items()}}
+        secret_names = sorted({*secret_env.values(), config.name})
         self.secret_env = secret_env
         config_hash = hashlib.sha256(props.config_yaml.encode()).hexdigest()[:16]
 
@@ -226,10 +227,15 @@ class RouterApp(Construct):
         problem = check_router_image(props.image)
         if problem:
             raise PropsError(path, "image", props.image, f"a pinned image ({problem})")
-        if props.min_replicas < 0 or props.max_replicas < 1 or props.min_replicas > props.max_replicas:
-            raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), "0 <= min_replicas <= max_replicas, max_replicas >= 1")
+        problem = replicas_problem(props.min_replicas, props.max_replicas)
+        if problem:
+            raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), f"0 <= min_replicas <= max_replicas ({problem})")
         if props.log_level not in LOG_LEVELS:
             raise PropsError(path, "log_level", props.log_level, f"one of {LOG_LEVELS}")
+        foreign = [var for var, secret in props.secret_env.items()
+                   if secret.name not in props.secrets.secret_names or props.secrets.secret(secret.name) is not secret]
+        if foreign:
+            raise PropsError(path, "secret_env", foreign, "secrets of props.secrets (bundle.add_secret)")
         overlap = set(props.secret_env) & set(props.plain_env)
         if overlap:
             raise PropsError(path, "plain_env", sorted(overlap), "names not already in secret_env")

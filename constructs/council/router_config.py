@@ -1,8 +1,8 @@
 """The LiteLLM router config: rendered by Jinja from the environment's members.
 
-This module is the one place that knows which environment variables the router
-reads (`<ROLE>_API_BASE`, `<ROLE>_API_KEY`, `LITELLM_MASTER_KEY`) and which Key
-Vault secret feeds each; RouterApp wires exactly these into the container app.
+The variables it reads (`<ROLE>_API_BASE`, `<ROLE>_API_KEY`, `LITELLM_MASTER_KEY`, ...)
+are named in council.router_contract; the stack feeds each from a bundle secret and
+RouterApp wires exactly these into the container app.
 """
 
 from __future__ import annotations
@@ -14,28 +14,21 @@ from pathlib import Path
 import jinja2
 
 from council.catalog import load_catalog
-from council.config import CatalogModel, Environment
+from council.config import Environment
 from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
+
+from council.router_contract import (
+    DATABASE_URL_ENV,
+    MASTER_KEY_ENV,
+    REDIS_HOST_ENV,
+    REDIS_PASSWORD_ENV,
+    REDIS_PORT_ENV,
+    api_base_env,
+    api_key_env,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "litellm"
 TEMPLATE_NAME = "router-config.yaml.j2"
-# LiteLLM treats a --config path not ending in .yaml/.yml as a JSON string.
-CONFIG_MOUNT_PATH = "/etc/litellm/config.yaml"
-MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
-MASTER_KEY_SECRET = "litellm-master-key"
-# Shared router state (Azure Managed Redis): what the config reads, and the vault secret
-# holding the access key. Host and port are not secret and come as plain values.
-REDIS_HOST_ENV = "REDIS_HOST"
-REDIS_PORT_ENV = "REDIS_PORT"
-REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
-REDIS_PASSWORD_SECRET = "redis-access-key"
-# Virtual keys: the database LiteLLM keeps keys, budgets and spend in, and its salt.
-DATABASE_URL_ENV = "DATABASE_URL"
-DATABASE_URL_SECRET = "litellm-database-url"
-SALT_KEY_ENV = "LITELLM_SALT_KEY"
-SALT_KEY_SECRET = "litellm-salt-key"
-CONFIG_SECRET = "router-config"
-
 
 
 @dataclass(frozen=True)
@@ -53,19 +46,11 @@ class RouterMember:
 
     @property
     def api_base_env(self) -> str:
-        return f"{self.role.upper()}_API_BASE"
+        return api_base_env(self.role)
 
     @property
     def api_key_env(self) -> str:
-        return f"{self.role.upper()}_API_KEY"
-
-    @property
-    def api_base_secret(self) -> str:
-        return f"{self.role}-api-base"
-
-    @property
-    def api_key_secret(self) -> str:
-        return f"{self.role}-api-key"
+        return api_key_env(self.role)
 
 
 def router_members(env: Environment) -> list[RouterMember]:
@@ -75,16 +60,12 @@ def router_members(env: Environment) -> list[RouterMember]:
     skus = load_catalog().skus
     members = []
     for m in env.members:
-        if isinstance(m.model, CatalogModel):
-            upstream = m.model.asset_id.split("/models/", 1)[1].split("/", 1)[0]
-        else:
-            upstream = m.model.hf_model_id
         members.append(
             RouterMember(
                 role=m.role,
                 alias=m.alias,
                 description=m.description,
-                upstream_model=upstream,
+                upstream_model=m.model.upstream_model,
                 timeout=m.request_timeout_seconds,
                 cost_per_second=(
                     float(f"{skus[m.sku].hourly_usd / 3600 / m.max_concurrent_requests_per_instance:.8g}") if m.sku in skus else None
@@ -94,18 +75,6 @@ def router_members(env: Environment) -> list[RouterMember]:
             )
         )
     return members
-
-
-def member_secret_environment(members: list[RouterMember]) -> dict[str, str]:
-    """Environment variable -> Key Vault secret name for the members' URLs and keys.
-
-    With MASTER_KEY_ENV (RouterApp's own secret) these are every variable the config reads.
-    """
-    env = {}
-    for m in members:
-        env[m.api_base_env] = m.api_base_secret
-        env[m.api_key_env] = m.api_key_secret
-    return env
 
 
 @lru_cache(maxsize=1)

@@ -33,11 +33,18 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 )
 from constructs import Construct
 
+from council.azapi import AzapiResource
 from council.errors import PropsError
 from council.naming import check
 from council.private_link import private_endpoint
 
 ISOLATION_MODES = ("AllowOnlyApprovedOutbound", "AllowInternetOutbound")
+
+
+@dataclass(frozen=True)
+class SecretConnection:
+    resource: AzapiResource  # what a deployment reading it must wait for
+    reference: str  # azureml://connections/<name>/credentials/<key>
 # provision_on_creation builds the managed network while the workspace is created:
 # "about 30 minutes" for automatic network provisioning, and "the first FQDN rule adds
 # around 10 minutes" (Azure ML docs, how-to-managed-network, read 2026-11-27). azurerm's
@@ -207,3 +214,23 @@ class CouncilWorkspace(Construct):
     @property
     def principal_id(self) -> str:
         return self.workspace.identity.principal_id
+
+    def add_secret_connection(self, id: str, *, name: str, target: str, key: str, value: str) -> "SecretConnection":
+        """A CustomKeys workspace connection holding one secret (e.g. a Hugging Face token),
+        for deployments to read through secret injection (`SecretConnection.reference`).
+
+        `value` should be a sensitive Terraform variable: it reaches Azure only through the
+        write-only `sensitive_body`, so it is in neither the synthesized JSON nor the state.
+        """
+        resource = AzapiResource(
+            self,
+            id,
+            kind="workspace_connection",
+            name=name,
+            parent_id=self.workspace_id,
+            body={"properties": {"category": "CustomKeys", "authType": "CustomKeys", "target": target, "isSharedToAll": False}},
+            sensitive_body={"properties": {"credentials": {"keys": {key: value}}}},
+            # Bump to re-send the value (write-only arguments are not compared).
+            sensitive_body_version={f"properties.credentials.keys.{key}": "1"},
+        )
+        return SecretConnection(resource=resource, reference=f"azureml://connections/{name}/credentials/{key}")

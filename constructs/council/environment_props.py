@@ -1,0 +1,218 @@
+"""From an environment file to construct props: pure functions, no construct is made here.
+
+Each function takes the validated `Environment` (or one member), the computed physical
+`Names`, and the references the props need from constructs built before (ids, bundles,
+dependables), and returns frozen props. CouncilStack calls them in order and only
+composes; a change to how a setting reaches a construct is made here, and can be
+tested without building a tree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from cdktf import ITerraformDependable
+
+from council.cloud import AZURE_PUBLIC, ZONE_FILE_FIELDS
+from council.config import CreateNetwork, Environment, Member
+from council.member_endpoint import CouncilMemberEndpointProps
+from council.monitoring import CouncilMonitoringProps, MonitoredMember
+from council.naming import Names
+from council.network import ExistingNetworkProps, NewNetworkProps
+from council.private_link import PrivateLink
+from council.router_app import RouterAppProps
+from council.router_database import RouterDatabaseProps
+from council.router_state import RouterStateProps
+from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
+from council.workspace import CouncilWorkspaceProps
+
+
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where every resource of one environment goes."""
+
+    resource_group_name: str
+    location: str
+    tags: Mapping[str, str]
+
+
+def tags_for(env: Environment, stack: str) -> dict[str, str]:
+    return {"workload": "ai-council", "environment": stack, **env.tags}
+
+
+def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkProps | ExistingNetworkProps:
+    if isinstance(env.network, CreateNetwork):
+        return NewNetworkProps(
+            resource_group_name=at.resource_group_name,
+            location=at.location,
+            vnet_name=names.vnet(),
+            apps_subnet_name=names.subnet("apps"),
+            private_endpoints_subnet_name=names.subnet("private-endpoints"),
+            address_space=env.network.address_space,
+            apps_subnet_cidr=env.network.apps_subnet,
+            private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
+            delegate_apps_subnet=env.router.environment_type == "workload-profiles",
+            cloud=AZURE_PUBLIC,
+            tags=at.tags,
+        )
+    zones = env.network.private_dns_zone_ids
+    return ExistingNetworkProps(
+        apps_subnet_id=env.network.apps_subnet_id,
+        private_endpoints_subnet_id=env.network.private_endpoints_subnet_id,
+        private_dns_zone_ids={
+            purpose: getattr(zones, field) for purpose, field in ZONE_FILE_FIELDS.items() if getattr(zones, field) is not None
+        },
+    )
+
+
+def bundle_props(names: Names, at: Placement, *, purpose: str, tenant_id: str, private_link: PrivateLink) -> SecretBundleProps:
+    return SecretBundleProps(
+        name=names.key_vault(purpose),
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        tenant_id=tenant_id,
+        private_link=private_link,
+        tags=at.tags,
+    )
+
+
+def workspace_props(
+    names: Names,
+    at: Placement,
+    *,
+    log_analytics_workspace_id: str,
+    key_vault_id: str,
+    private_endpoints_subnet_id: str,
+    api_zone_id: str,
+    notebooks_zone_id: str,
+    outbound_fqdns: tuple[str, ...],
+) -> CouncilWorkspaceProps:
+    return CouncilWorkspaceProps(
+        name=names.ml_workspace(),
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        storage_account_name=names.storage_account(),
+        container_registry_name=names.container_registry(),
+        app_insights_name=names.app_insights(),
+        log_analytics_workspace_id=log_analytics_workspace_id,
+        key_vault_id=key_vault_id,
+        private_endpoints_subnet_id=private_endpoints_subnet_id,
+        private_endpoint_name=names.private_endpoint("mlw"),
+        api_zone_id=api_zone_id,
+        notebooks_zone_id=notebooks_zone_id,
+        outbound_fqdns=outbound_fqdns,
+        tags=at.tags,
+    )
+
+
+def member_props(
+    member: Member,
+    names: Names,
+    at: Placement,
+    *,
+    workspace_id: str,
+    secrets: SecretBundle,
+    token_reference: str | None,
+    token_ready: tuple[ITerraformDependable, ...],
+    egress_ready: tuple[ITerraformDependable, ...],
+) -> CouncilMemberEndpointProps:
+    needs_token = member.model.needs_token
+    return CouncilMemberEndpointProps(
+        role=member.role,
+        endpoint_name=names.online_endpoint(member.role),
+        deployment_name=names.online_deployment(member.role, member.sku),
+        workspace_id=workspace_id,
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        model=member.model,
+        instance_type=member.sku,
+        secrets=secrets,
+        description=f"{member.display_name}: {member.description}",
+        instances=member.instances,
+        autoscale=member.autoscale,
+        request_timeout_seconds=member.request_timeout_seconds,
+        max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
+        tags=at.tags,
+        token_reference=token_reference if needs_token else None,
+        deployment_depends_on=token_ready if needs_token else (),
+        egress_ready=egress_ready,
+    )
+
+
+def router_state_props(names: Names, at: Placement, *, private_link: PrivateLink) -> RouterStateProps:
+    return RouterStateProps(
+        name=names.managed_redis(), resource_group_name=at.resource_group_name, location=at.location, private_link=private_link, tags=at.tags
+    )
+
+
+def router_database_props(env: Environment, names: Names, at: Placement, *, private_link: PrivateLink) -> RouterDatabaseProps:
+    return RouterDatabaseProps(
+        name=names.postgres_server(),
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        private_link=private_link,
+        sku_name=env.router.database_sku,
+        tags=at.tags,
+    )
+
+
+def router_props(
+    env: Environment,
+    names: Names,
+    at: Placement,
+    *,
+    apps_subnet_id: str,
+    vnet_id: str,
+    log_analytics_workspace_id: str,
+    secrets: SecretBundle,
+    config_yaml: str,
+    secret_env: Mapping[str, BundleSecret],
+    plain_env: Mapping[str, str],
+    waits_for: tuple[ITerraformDependable, ...],
+) -> RouterAppProps:
+    router = env.router
+    return RouterAppProps(
+        app_name=names.container_app(),
+        environment_name=names.container_app_environment(),
+        identity_name=names.identity("router"),
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        apps_subnet_id=apps_subnet_id,
+        vnet_id=vnet_id,
+        log_analytics_workspace_id=log_analytics_workspace_id,
+        secrets=secrets,
+        config_yaml=config_yaml,
+        secret_env=secret_env,
+        plain_env=plain_env,
+        waits_for=waits_for,
+        image=router.image,
+        log_level=router.log_level,
+        min_replicas=router.min_replicas,
+        max_replicas=router.max_replicas,
+        cpu=router.cpu,
+        memory=router.memory,
+        concurrent_requests=router.concurrent_requests,
+        external_ingress=router.external_ingress,
+        workload_profiles=router.environment_type == "workload-profiles",
+        tags=at.tags,
+    )
+
+
+def monitoring_props(
+    env: Environment, names: Names, at: Placement, *, resource_group_id: str, members: tuple[MonitoredMember, ...], router_app_id: str
+) -> CouncilMonitoringProps:
+    return CouncilMonitoringProps(
+        name=names.monitoring(),
+        resource_group_name=at.resource_group_name,
+        resource_group_id=resource_group_id,
+        contacts=env.contacts,
+        budget_amount_usd=env.budget.amount_usd,
+        budget_start=env.budget.start_date,
+        actual_thresholds_percent=env.budget.actual_thresholds_percent,
+        forecast_thresholds_percent=env.budget.forecast_thresholds_percent,
+        members=members,
+        router_app_id=router_app_id,
+        thresholds=env.alerts,
+        tags=at.tags,
+    )

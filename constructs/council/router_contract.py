@@ -1,0 +1,31 @@
+"""What the LiteLLM router container reads: environment variable names, the config's
+mount path and the names of the secrets RouterApp creates itself.
+
+The rendered config (router_config) refers to these variables and the RouterApp
+construct sets them; both import them from here, so neither depends on the other
+(and the construct does not depend on the environment file's schema). Pure.
+"""
+
+from __future__ import annotations
+
+# LiteLLM treats a --config path not ending in .yaml/.yml as a JSON string.
+CONFIG_MOUNT_PATH = "/etc/litellm/config.yaml"
+MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
+# Secrets RouterApp adds to the bundle itself.
+MASTER_KEY_SECRET = "litellm-master-key"
+CONFIG_SECRET = "router-config"
+# Shared router state (Azure Managed Redis). Host and port are not secret and come as plain values.
+REDIS_HOST_ENV = "REDIS_HOST"
+REDIS_PORT_ENV = "REDIS_PORT"
+REDIS_PASSWORD_ENV = "REDIS_PASSWORD"
+# Virtual keys: the database LiteLLM keeps keys, budgets and spend in, and its salt.
+DATABASE_URL_ENV = "DATABASE_URL"
+SALT_KEY_ENV = "LITELLM_SALT_KEY"
+
+
+def api_base_env(role: str) -> str:
+    return f"{role.upper()}_API_BASE"
+
+
+def api_key_env(role: str) -> str:
+    return f"{role.upper()}_API_KEY"
