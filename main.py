@@ -16,28 +16,45 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT / "constructs"))
+# The jsii runtime starts `node` from PATH: use the Node.js pinned in package.json (22 LTS,
+# installed by `npm ci`) when it is there, as `npm run synth` does.
+if (ROOT / "node_modules" / ".bin" / "node").exists():
+    os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 
-from council.environments import discover, load_all  # noqa: E402
-from council.errors import CouncilError, report  # noqa: E402
+from council.errors import CouncilError, report  # noqa: E402  (standard library only)
+
+
+def _not_installed(missing: ModuleNotFoundError) -> CouncilError:
+    return CouncilError(
+        sys.executable, None, f"cannot import {missing.name!r}: the project is not installed in this Python; "
+        "activate its venv (. .venv/bin/activate) or run `pip install -e .`"
+    )
 
 
 def main() -> int:
     try:
+        try:
+            from council.checks import notices
+            from council.environments import discover, load_all
+        except ModuleNotFoundError as missing:
+            raise _not_installed(missing) from None
         environments = load_all(discover(ROOT, os.environ.get("COUNCIL_ENVIRONMENTS")))
-        from council.checks import notices
 
         for _, path, env in environments:
             for line in notices(env, os.path.relpath(path)):
                 print(f"warning: {line}", file=sys.stderr)
         # Imported only now: loading the cdktf/azurerm runtime takes seconds.
-        from council.synth import build_app, synth
+        try:
+            from council.synth import build_app, synth
+        except ModuleNotFoundError as missing:
+            raise _not_installed(missing) from None
 
         outdir = Path(os.environ.get("CDKTF_OUTDIR") or ROOT / "cdktf.out")
         synth(build_app(environments, outdir=str(outdir)), environments)
     except CouncilError as error:
         return report(error, sys.stderr)
     written = ", ".join(os.path.relpath(outdir / "stacks" / name / "cdk.tf.json") for name, _, _ in environments)
-    print(f"wrote {written}", file=sys.stderr)
+    print(f"wrote {written}")  # stdout: the cdktf CLI shows an app's stderr as [ERROR] lines
     return 0
 
 

@@ -90,7 +90,6 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
     from council.config import load_environment
     from council.router_config import render_router_config, router_members

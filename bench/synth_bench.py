@@ -132,7 +132,8 @@ def main() -> int:
     floor_app = work / "floor_app.py"
     floor_app.write_text(FLOOR_APP.format(imports="\n".join(provider_imports())))
     fifty = fifty_member_environment(work)
-    base_env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "CHECKPOINT_DISABLE": "1"}
+    # Every case runs on the Node.js pinned in package.json (node_modules/.bin, from `npm ci`), as main.py does.
+    base_env = {**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"}
     base_env.pop("COUNCIL_ENVIRONMENTS", None)
     cases = {
         "a": ([sys.executable, str(floor_app), str(work / "a.out")], base_env),

@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-
 ROOT = Path(__file__).resolve().parents[1]
+# The jsii runtime of every synth in the tests runs on the Node.js pinned in package.json
+# (22 LTS, from `npm ci`), as `npm run synth` and main.py do.
+if (ROOT / "node_modules" / ".bin" / "node").exists():
+    os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ.get('PATH', '')}"
 ENV_DIR = ROOT / "environments"
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-landing-zone/providers/Microsoft.Network"

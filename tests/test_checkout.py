@@ -19,14 +19,15 @@ def test_main_synthesizes_its_own_checkout_from_any_directory(tmp_path):
     try:
         policy = worktree / "constructs" / "council" / "policy.py"
         text = policy.read_text()
-        assert "scale_out_above: float = 70" in text
-        policy.write_text(text.replace("scale_out_above: float = 70", "scale_out_above: float = 71"))
-        env = {**os.environ, "COUNCIL_ENVIRONMENTS": "dev", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
+        default = "scale_out_above: float = Field(default=70,"
+        assert default in text
+        policy.write_text(text.replace(default, default.replace("70", "71")))
+        env = {**os.environ, "COUNCIL_ENVIRONMENTS": "dev"}
         env.pop("CDKTF_OUTDIR", None)
         result = subprocess.run([sys.executable, str(worktree / "main.py")], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
         written = worktree / "cdktf.out" / "stacks" / "dev" / "cdk.tf.json"
-        assert result.stderr.strip().splitlines()[-1] == f"wrote {os.path.relpath(written, tmp_path)}"
+        assert result.stdout.strip().splitlines()[-1] == f"wrote {os.path.relpath(written, tmp_path)}"
         stack = json.loads(written.read_text())
         thresholds = {rule["metric_trigger"]["threshold"] for a in stack["resource"]["azurerm_monitor_autoscale_setting"].values()
                       for rule in a["profile"][0]["rule"] if rule["scale_action"]["direction"] == "Increase"}
