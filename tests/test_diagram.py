@@ -17,7 +17,7 @@ import pytest
 from conftest import EXISTING_NETWORK, ROOT, raw_environment
 
 from council.config import parse_environment
-from council.diagram import REQUEST_LABEL, architecture_mermaid, render_diagram
+from council.diagram import LEGEND, REQUEST_LABEL, _mermaid_text, architecture_mermaid, render_diagram
 from council.errors import CouncilError
 from council.naming import names_for
 
@@ -34,7 +34,7 @@ def names(env, stack: str):
 
 def need_dot() -> None:
     if shutil.which("dot") is None and not os.environ.get("CI"):
-        pytest.skip("Graphviz `dot` is not installed (in CI this fails instead)")
+        pytest.skip("Graphviz `dot` is not installed: apt-get install graphviz (in CI this fails instead)")
 
 
 def check_structure(text: str) -> None:
@@ -64,13 +64,16 @@ def test_mermaid_names_the_architecture(environments, stack):
     for member in env.members:
         for expected in (member.role, n.online_endpoint(member.role), member.sku, member.display_name):
             assert expected in text, f"{expected} missing from the {stack} diagram"
-        assert f'router -->|"{REQUEST_LABEL}"| member_{member.role}' in text
+        # One unlabelled arrow per member: what it carries is said once, in the legend.
+        assert f"router --> member_{member.role}" in text.splitlines() or f"  router --> member_{member.role}" in text.splitlines()
     for expected in (n.container_app(), n.key_vault("c"), n.ml_workspace(), n.vnet(), n.identity("router"),
                      "privatelink.api.azureml.ms", "privatelink.notebooks.azure.net",
                      "privatelink.vaultcore.azure.net", "azurecontainerapps.io", "AllowOnlyApprovedOutbound",
                      f"replicas {env.router.min_replicas}-{env.router.max_replicas}"):
         assert expected in text, f"{expected} missing from the {stack} diagram"
     assert f'client -->|"{REQUEST_LABEL}"| router' in text
+    assert text.count("/v1/chat/completions") == 2  # the client's arrow and the legend, not once per member
+    assert all(_mermaid_text(line) in text for line in LEGEND)
     check_structure(text)
 
 
@@ -112,6 +115,9 @@ def test_svg(environments, tmp_path):
     text = " ".join(root.itertext())
     for expected in (*(m.role for m in env.members), *(m.sku for m in env.members), names(env, "dev").container_app()):
         assert expected in text
+    # The legend is part of the picture, and the request path is labelled once, not per member.
+    assert "Dashed arrow" in text and "Solid arrow" in text
+    assert text.count("/v1/chat/completions") == 2
     # Icons are embedded, not linked to files inside the virtualenv.
     hrefs = [v for e in root.iter() for k, v in e.attrib.items() if k.endswith("href")]
     assert hrefs and all(h.startswith("data:image/png;base64,") for h in hrefs)
@@ -154,7 +160,7 @@ def test_import_is_light():
 def test_svg_is_deterministic(tmp_path, environments):
     """Regenerating the README's picture from an unchanged environment changes nothing."""
     if shutil.which("dot") is None and not os.environ.get("CI"):
-        pytest.skip("Graphviz `dot` not installed")
+        pytest.skip("Graphviz `dot` is not installed: apt-get install graphviz")
     first, second = tmp_path / "a.svg", tmp_path / "b.svg"
     render_diagram(environments["dev"], "dev", first)
     render_diagram(environments["dev"], "dev", second)

@@ -27,7 +27,13 @@ from council.config import CreateNetwork, Environment
 from council.errors import CouncilError
 from council.naming import names_for
 
-REQUEST_LABEL = "POST /v1/chat/completions, Bearer key"
+REQUEST_LABEL = "POST /v1/chat/completions, master key"
+# Said once, in the legend, instead of on every router -> member arrow.
+LEGEND = (
+    "Solid arrow: a chat request, POST /v1/chat/completions.",
+    "The client sends the router's master key; the router calls each member with that member's own key from Key Vault.",
+    "Dashed arrow: a private endpoint, private DNS zone, identity or vault link (no request traffic).",
+)
 FORMATS = (".svg", ".png", ".mmd")
 
 
@@ -53,6 +59,8 @@ class _Edge:
     target: str
     label: str = ""
     dashed: bool = False
+    # Draw the arrow to the border of this group (the target node stands for it).
+    into_group: str | None = None
 
 
 @dataclass
@@ -123,13 +131,13 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
         instances = f"instances {member.instances.min}-{member.instances.max}"
         lines = (member.role, names.online_endpoint(member.role), member.display_name, model, member.sku, instances)
         node(_Node(f"member_{member.role}", "member", lines, "mlw"))
-        edge(_Edge("router", f"member_{member.role}", REQUEST_LABEL))
+        edge(_Edge("router", f"member_{member.role}"))
 
     edge(_Edge("router", "router_identity", "runs as", dashed=True))
     edge(_Edge("router_identity", "kv", "reads secrets", dashed=True))
     edge(_Edge("pe_kvc", "kv", dashed=True))
     edge(_Edge("pe_kvw", "kv_workspace", dashed=True))
-    edge(_Edge("pe_mlw", "workspace", dashed=True))
+    edge(_Edge("pe_mlw", "workspace", dashed=True, into_group="mlw"))
     edge(_Edge("workspace", "kv_workspace", dashed=True))
     for zid, target in (("zone_api", "pe_mlw"), ("zone_notebooks", "pe_mlw"), ("zone_vault", "pe_kvc"), ("zone_vault", "pe_kvw"), ("zone_cae", "router")):
         edge(_Edge(zid, target, dashed=True))
@@ -164,6 +172,9 @@ def architecture_mermaid(env: Environment, stack: str) -> str:
             out.append(f"{pad}end")
 
     emit(None, 1)
+    out.append(f"  subgraph legend[{_mermaid_label('Legend')}]")
+    out.append(f"    legend_text[{_mermaid_label(LEGEND)}]")
+    out.append("  end")
     for e in arch.edges:
         arrow = "-.->" if e.dashed else "-->"
         label = f"|{_mermaid_label(e.label)}|" if e.label else ""
@@ -226,12 +237,17 @@ def _draw(arch: _Architecture, target: Path, outformat: str) -> None:
             with Cluster(_dot_text(group.label)):
                 emit(group.id)
 
-    graph_attr = {"fontsize": "20", "pad": "1.5", "nodesep": "0.6", "ranksep": "1.2"}
+    labels = {g.id: g.label for g in arch.groups}
+    # The title and the legend under the picture (left-aligned lines: Graphviz's \l).
+    legend = "".join(line.replace("\\", "\\\\") + "\\l" for line in (arch.title, "", *LEGEND))
+    graph_attr = {"fontsize": "20", "pad": "1.5", "nodesep": "0.6", "ranksep": "1.2", "compound": "true", "label": legend, "labeljust": "l"}
     with Diagram(arch.title, filename=str(target), outformat=outformat, show=False, direction="LR",
                  curvestyle="curved", graph_attr=graph_attr):
         emit(None)
         for e in arch.edges:
-            style = {"style": "dashed", "color": "#7B8794"} if e.dashed else {}
+            style = {"style": "dashed", "color": "#7B8794"} if e.dashed else {"color": "#2B3A4A", "penwidth": "1.4"}
+            if e.into_group:
+                style["lhead"] = f"cluster_{_dot_text(labels[e.into_group])}"
             drawn[e.source] >> Edge(label=_dot_text(e.label), **style) >> drawn[e.target]
 
 
