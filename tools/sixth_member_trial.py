@@ -55,6 +55,8 @@ def main() -> int:
                 (tree / "node_modules").symlink_to(ROOT / "node_modules")
             for path in sorted((tree / "environments").glob("*.yaml")):
                 add_member(path, path.stem)
+                members = [m["role"] for m in yaml.safe_load(path.read_text())["members"]]
+                print(f"{path.name}: {len(members)} members ({', '.join(members)})", flush=True)
             env = {k: v for k, v in os.environ.items() if k not in ("COUNCIL_ENVIRONMENTS", "CDKTF_OUTDIR")}
             # The worktree's tests import its own code first (conftest puts constructs/ on the path via main.py's rule).
             env["PYTHONPATH"] = str(tree / "constructs")
