@@ -173,7 +173,7 @@ def test_member_props_give_a_catalog_member_no_token(environments):
     names = names_for(env, "dev")
     at = Placement(resource_group_name="rg", location=env.location, tags={})
     for member in env.members:
-        props = member_props(member, names, at, workspace_id=WORKSPACE_ID, secrets=None, token_reference="azureml://connections/t/credentials/K",
+        props = member_props(member, names, at, workspace_id=WORKSPACE_ID, log_analytics_workspace_id="/law", secrets=None, token_reference="azureml://connections/t/credentials/K",
                              token_ready=("token",), egress_ready=())
         assert (props.token_reference is not None) == member.model.needs_token
         assert props.deployment_depends_on == (("token",) if member.model.needs_token else ())

@@ -66,8 +66,11 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
     )
 
 
-def bundle_props(names: Names, at: Placement, *, purpose: str, tenant_id: str, private_link: PrivateLink) -> SecretBundleProps:
+def bundle_props(
+    names: Names, at: Placement, *, purpose: str, tenant_id: str, private_link: PrivateLink, log_analytics_workspace_id: str
+) -> SecretBundleProps:
     return SecretBundleProps(
+        log_analytics_workspace_id=log_analytics_workspace_id,
         name=names.key_vault(purpose),
         resource_group_name=at.resource_group_name,
         location=at.location,
@@ -112,6 +115,7 @@ def member_props(
     at: Placement,
     *,
     workspace_id: str,
+    log_analytics_workspace_id: str,
     secrets: SecretBundle,
     token_reference: str | None,
     token_ready: tuple[ITerraformDependable, ...],
@@ -123,6 +127,7 @@ def member_props(
         endpoint_name=names.online_endpoint(member.role),
         deployment_name=names.online_deployment(member.role, member.sku),
         workspace_id=workspace_id,
+        log_analytics_workspace_id=log_analytics_workspace_id,
         resource_group_name=at.resource_group_name,
         location=at.location,
         model=member.model,
@@ -140,14 +145,18 @@ def member_props(
     )
 
 
-def router_state_props(names: Names, at: Placement, *, private_link: PrivateLink) -> RouterStateProps:
+def router_state_props(names: Names, at: Placement, *, private_link: PrivateLink, log_analytics_workspace_id: str) -> RouterStateProps:
     return RouterStateProps(
-        name=names.managed_redis(), resource_group_name=at.resource_group_name, location=at.location, private_link=private_link, tags=at.tags
+        name=names.managed_redis(), resource_group_name=at.resource_group_name, location=at.location, private_link=private_link,
+        log_analytics_workspace_id=log_analytics_workspace_id, tags=at.tags,
     )
 
 
-def router_database_props(env: Environment, names: Names, at: Placement, *, private_link: PrivateLink) -> RouterDatabaseProps:
+def router_database_props(
+    env: Environment, names: Names, at: Placement, *, private_link: PrivateLink, log_analytics_workspace_id: str
+) -> RouterDatabaseProps:
     return RouterDatabaseProps(
+        log_analytics_workspace_id=log_analytics_workspace_id,
         name=names.postgres_server(),
         resource_group_name=at.resource_group_name,
         location=at.location,

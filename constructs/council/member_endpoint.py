@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
 from constructs import Construct
 
 from council.azapi import AzapiAction, AzapiResource, Timeouts
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.policy import MAX_REQUEST_TIMEOUT_SECONDS, AutoscaleRules, Instances, request_timeout_problem
 from council.model_source import CatalogModel, ContainerModel
@@ -112,6 +113,8 @@ class CouncilMemberEndpointProps:
     auth_mode: str = "Key"
     public_network_access: str = "Disabled"
     app_insights_enabled: bool = True
+    # Where the resources' logs and metrics go (council.diagnostics); None: nowhere.
+    log_analytics_workspace_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     # `azureml://connections/<name>/credentials/<key>` of the workspace connection holding
     # the Hugging Face token: required when the model needs one (CouncilWorkspace.hf_token_reference).
@@ -252,6 +255,13 @@ class CouncilMemberEndpoint(Construct):
             depends_on=[self.deployment],
         )
         self.autoscale = self._autoscale(props)
+        if props.log_analytics_workspace_id:
+            # Traffic: one record per scoring request; console: the server's stdout/stderr;
+            # event: the deployment's lifecycle (pulls, probes, restarts).
+            add_diagnostic_setting(self, "diagnostics", resource_type="Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+                                   target_resource_id=self.endpoint.id, setting=DiagnosticSetting(
+                                       workspace_resource_id=props.log_analytics_workspace_id, log_groups=(),
+                                       log_categories=("AmlOnlineEndpointTrafficLog", "AmlOnlineEndpointConsoleLog", "AmlOnlineEndpointEventLog")))
         self.keys = AzapiAction(
             self,
             "keys",

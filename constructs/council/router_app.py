@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.policy import replicas_problem, router_workers
@@ -108,8 +109,9 @@ class RouterApp(Construct):
             infrastructure_subnet_id=props.apps_subnet_id,
             internal_load_balancer_enabled=True,
             public_network_access="Disabled",
-            log_analytics_workspace_id=props.log_analytics_workspace_id,
-            logs_destination="log-analytics",
+            # Console and system logs go through a diagnostic setting (below), like every
+            # other resource's: with "log-analytics" they would bypass diagnostic settings.
+            logs_destination="azure-monitor",
             workload_profile=[ContainerAppEnvironmentWorkloadProfile(name="Consumption", workload_profile_type="Consumption")]
             if props.workload_profiles
             else None,
@@ -139,6 +141,13 @@ class RouterApp(Construct):
             records=[self.environment.static_ip_address],
             tags=tags,
         )
+
+        environment_logs = DiagnosticSetting(
+            workspace_resource_id=props.log_analytics_workspace_id, log_groups=(),
+            log_categories=("ContainerAppConsoleLogs", "ContainerAppSystemLogs"),
+        )
+        add_diagnostic_setting(self, "environment-diagnostics", resource_type="Microsoft.App/managedEnvironments",
+                               target_resource_id=self.environment.id, setting=environment_logs)
 
         self.identity = UserAssignedIdentity(
             self, "identity", name=props.identity_name, resource_group_name=props.resource_group_name, location=props.location, tags=tags
@@ -219,6 +228,9 @@ class RouterApp(Construct):
             depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for],
             tags=tags,
         )
+        # Requests, replicas, restarts, CPU and memory of the app (it has no resource logs).
+        add_diagnostic_setting(self, "app-diagnostics", resource_type="Microsoft.App/containerApps", target_resource_id=self.app.id,
+                               setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id, log_groups=()))
 
     def _validate(self, props: RouterAppProps) -> None:
         path = self.node.path

@@ -25,6 +25,7 @@ from cdktf_cdktf_provider_azurerm.postgresql_flexible_server_database import Pos
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.private_link import PrivateLink, private_endpoint_to
@@ -50,6 +51,8 @@ class RouterDatabaseProps:
     # server supports it on every tier, Burstable included: PSRule for Azure,
     # Azure.PostgreSQL.GeoRedundantBackup, read 2026-11-27; it can be set only at creation).
     geo_redundant_backup_enabled: bool = True
+    # Where the resources' logs and metrics go (council.diagnostics); None: nowhere.
+    log_analytics_workspace_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -86,6 +89,9 @@ class RouterDatabase(Construct):
         self.database = PostgresqlFlexibleServerDatabase(
             self, "database", name=DATABASE_NAME, server_id=self.server.id, charset="UTF8", collation="en_US.utf8"
         )
+        if props.log_analytics_workspace_id:
+            add_diagnostic_setting(self, "diagnostics", resource_type="Microsoft.DBforPostgreSQL/flexibleServers", target_resource_id=self.server.id,
+                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id))
         # A reader in the VNet can reach the service only once all of reachable_after exist.
         self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,

@@ -24,6 +24,7 @@ from cdktf import Token
 from cdktf_cdktf_provider_azurerm.managed_redis import ManagedRedis, ManagedRedisDefaultDatabase
 from constructs import Construct
 
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.private_link import PrivateLink, private_endpoint_to
@@ -40,6 +41,8 @@ class RouterStateProps:
     # Balanced_B0: 0.5 GB, 2 vCPUs, 15,000 connections -- ample for counters and cooldowns.
     sku_name: str = "Balanced_B0"
     high_availability_enabled: bool = True
+    # Where the resources' logs and metrics go (council.diagnostics); None: nowhere.
+    log_analytics_workspace_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -67,6 +70,9 @@ class RouterState(Construct):
             tags=dict(props.tags),
         )
         self.hostname: str = self.redis.hostname
+        if props.log_analytics_workspace_id:
+            add_diagnostic_setting(self, "diagnostics", resource_type="Microsoft.Cache/redisEnterprise/databases", target_resource_id=f"{self.redis.id}/databases/default",
+                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id))
         # A reader in the VNet can reach the service only once all of reachable_after exist.
         self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,

@@ -28,6 +28,7 @@ from constructs import Construct
 
 from council.azapi import AzapiAction
 from council.cloud import ROLE_KEY_VAULT_SECRETS_USER
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.private_link import PrivateLink, private_endpoint_to
@@ -51,6 +52,8 @@ class SecretBundleProps:
     public_network_access_enabled: bool = False
     # Extra IP ranges allowed through the firewall (default deny). Empty: none.
     allowed_ip_ranges: tuple[str, ...] = ()
+    # Where the resources' logs and metrics go (council.diagnostics); None: nowhere.
+    log_analytics_workspace_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -95,6 +98,11 @@ class SecretBundle(Construct):
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.key_vault_id: str = self.vault.id
         self.vault_uri: str = self.vault.vault_uri
+        if props.log_analytics_workspace_id:
+            # Every read and write of a secret, by whom and from where (AuditEvent).
+            add_diagnostic_setting(self, "diagnostics", resource_type="Microsoft.KeyVault/vaults", target_resource_id=self.key_vault_id,
+                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id,
+                                                             log_categories=("AuditEvent",), log_groups=()))
         # A reader in the VNet can reach the service only once all of reachable_after exist.
         self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,

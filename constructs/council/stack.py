@@ -108,7 +108,9 @@ class CouncilStack(TerraformStack):
 
         def bundle(construct_id: str, purpose: str) -> SecretBundle:
             link = network.private_link("key_vault", endpoint_name=names.private_endpoint(f"kv{purpose}"))
-            return SecretBundle(self, construct_id, props=props.bundle_props(names, at, purpose=purpose, tenant_id=client.tenant_id, private_link=link))
+            return SecretBundle(self, construct_id, props=props.bundle_props(
+                names, at, purpose=purpose, tenant_id=client.tenant_id, private_link=link, log_analytics_workspace_id=logs.id
+            ))
 
         secrets = bundle("secrets", "c")
         workspace_vault = bundle("workspace-vault", "w")
@@ -131,6 +133,7 @@ class CouncilStack(TerraformStack):
                 props=props.member_props(
                     member, names, at,
                     workspace_id=workspace.workspace_id,
+                    log_analytics_workspace_id=logs.id,
                     secrets=secrets,
                     token_reference=token.reference if token else None,
                     token_ready=(token.resource,) if token else (),
@@ -152,14 +155,16 @@ class CouncilStack(TerraformStack):
         if env.router.shared_state == "azure-managed-redis":
             link = network.private_link("redis", endpoint_name=names.private_endpoint("redis"), zone_name=AZURE_PUBLIC.zone("redis"),
                                         resource_group_name=at.resource_group_name, tags=tags)
-            state = RouterState(self, "router-state", props=props.router_state_props(names, at, private_link=link))
+            state = RouterState(self, "router-state", props=props.router_state_props(names, at, private_link=link, log_analytics_workspace_id=logs.id))
             secret_env[REDIS_PASSWORD_ENV] = secrets.add_secret("redis-access-key", state.access_key)
             plain_env = {REDIS_HOST_ENV: state.hostname, REDIS_PORT_ENV: state.port}
             waits_for = state.reachable_after
         if env.router.virtual_keys:
             link = network.private_link("postgres", endpoint_name=names.private_endpoint("psql"), zone_name=AZURE_PUBLIC.zone("postgres"),
                                         resource_group_name=at.resource_group_name, tags=tags)
-            database = RouterDatabase(self, "router-database", props=props.router_database_props(env, names, at, private_link=link))
+            database = RouterDatabase(self, "router-database", props=props.router_database_props(
+                env, names, at, private_link=link, log_analytics_workspace_id=logs.id
+            ))
             secret_env[DATABASE_URL_ENV] = secrets.add_secret("litellm-database-url", database.database_url)
             secret_env[SALT_KEY_ENV] = secrets.add_secret("litellm-salt-key", database.salt_key)
             waits_for = (*waits_for, *database.reachable_after)

@@ -34,6 +34,7 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 from constructs import Construct
 
 from council.azapi import AzapiResource
+from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.private_link import private_endpoint
@@ -198,6 +199,7 @@ class CouncilWorkspace(Construct):
                 )
             )
         self.egress_ready: tuple[ITerraformDependable, ...] = tuple(rules)
+        self._diagnostics(props.log_analytics_workspace_id)
         self.private_endpoint = private_endpoint(
             self,
             "private-endpoint",
@@ -210,6 +212,21 @@ class CouncilWorkspace(Construct):
             zone_ids=[props.api_zone_id, props.notebooks_zone_id],
             tags=tags,
         )
+
+    def _diagnostics(self, workspace_id: str) -> None:
+        """The workspace's own logs, its registry's pushes and logins, blob reads and writes
+        of its storage, and every resource's metrics, to the environment's Log Analytics."""
+        everything = DiagnosticSetting(workspace_resource_id=workspace_id)
+        storage_id = self.storage.id
+        for key, rtype, target, setting in (
+            ("workspace", "Microsoft.MachineLearningServices/workspaces", self.workspace_id, everything),
+            ("registry", "Microsoft.ContainerRegistry/registries", self.container_registry.id, everything),
+            ("storage", "Microsoft.Storage/storageAccounts", storage_id,
+             DiagnosticSetting(workspace_resource_id=workspace_id, log_groups=(), metric_categories=("Transaction",))),
+            ("blob", "Microsoft.Storage/storageAccounts/blobServices", f"{storage_id}/blobServices/default",
+             DiagnosticSetting(workspace_resource_id=workspace_id, log_groups=("allLogs",), metric_categories=("Transaction",))),
+        ):
+            add_diagnostic_setting(self, f"diagnostics-{key}", resource_type=rtype, target_resource_id=target, setting=setting)
 
     @property
     def principal_id(self) -> str:
