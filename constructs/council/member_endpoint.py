@@ -50,6 +50,7 @@ from council.azapi import AzapiAction, AzapiResource, Timeouts
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.policy import MAX_REQUEST_TIMEOUT_SECONDS, AutoscaleRules, Instances, request_timeout_problem
+from council.metrics import metric_problem
 from council.model_source import CatalogModel, ContainerModel
 from council.naming import check
 from council.secret_bundle import BundleSecret, SecretBundle
@@ -301,6 +302,9 @@ class CouncilMemberEndpoint(Construct):
         check("online_endpoint", props.endpoint_name, field="endpoint_name")
         check("online_deployment", props.deployment_name, field="deployment_name")
         # instances and autoscale are policy models: they were checked when they were made.
+        problem = metric_problem(DEPLOYMENT_METRIC_NAMESPACE, props.autoscale.metric)
+        if problem:
+            raise PropsError(path, "autoscale.metric", props.autoscale.metric, f"a published deployment metric ({problem})")
         problem = request_timeout_problem(props.request_timeout_seconds)
         if problem:
             raise PropsError(path, "request_timeout_seconds", props.request_timeout_seconds, f"1 to {MAX_REQUEST_TIMEOUT_SECONDS} ({problem})")

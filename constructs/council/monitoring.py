@@ -7,8 +7,10 @@
   "instance count pinned at max" (autoscale has nothing left to give).
 - On the router app: restarts and 5xx responses.
 
-Metric alerts skip Azure's metric validation at creation: a deployment emits no
-metrics until it serves, and the alert must still be created on the first deploy.
+Every metric and dimension an alert names is checked against catalog/metrics.yaml at
+synth (council.metrics), and Azure's own validation stays on (no skip_metric_validation,
+which exists for custom metrics not yet emitted: these are platform metrics, defined for
+the resource type whether or not the resource has served yet).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from cdktf_cdktf_provider_time.static_resource import StaticResource
 from constructs import Construct
 
 from council.errors import PropsError
+from council.metrics import metric_problem
 from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THRESHOLDS_PERCENT, AlertThresholds, budget_start_problem
 
 ENDPOINT_NAMESPACE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
@@ -118,7 +121,7 @@ class CouncilMonitoring(Construct):
                 description=f"{member.role}: p99 latency above {t.latency_p99_ms} ms for 15 minutes",
                 criteria=MonitorMetricAlertCriteria(
                     metric_namespace=DEPLOYMENT_NAMESPACE, metric_name="RequestLatency_P99", aggregation="Average",
-                    operator="GreaterThan", threshold=t.latency_p99_ms, skip_metric_validation=True,
+                    operator="GreaterThan", threshold=t.latency_p99_ms,
                 ),
             )
             self._alert(
@@ -126,7 +129,7 @@ class CouncilMonitoring(Construct):
                 description=f"{member.role}: more than {t.server_errors_per_minute:g} 5xx responses per minute",
                 criteria=MonitorMetricAlertCriteria(
                     metric_namespace=ENDPOINT_NAMESPACE, metric_name="RequestsPerMinute", aggregation="Average",
-                    operator="GreaterThan", threshold=t.server_errors_per_minute, skip_metric_validation=True,
+                    operator="GreaterThan", threshold=t.server_errors_per_minute,
                     dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeClass", operator="Include", values=["5xx"])],
                 ),
             )
@@ -136,7 +139,7 @@ class CouncilMonitoring(Construct):
                 "raise instances.max (and quota) or add capacity",
                 criteria=MonitorMetricAlertCriteria(
                     metric_namespace=DEPLOYMENT_NAMESPACE, metric_name="DeploymentCapacity", aggregation="Minimum",
-                    operator="GreaterThanOrEqual", threshold=member.max_instances, skip_metric_validation=True,
+                    operator="GreaterThanOrEqual", threshold=member.max_instances,
                 ),
             )
         if props.router_app_id is not None:
@@ -145,7 +148,7 @@ class CouncilMonitoring(Construct):
                 description=f"router: more than {t.router_restarts_per_15_minutes} container restarts in 15 minutes",
                 criteria=MonitorMetricAlertCriteria(
                     metric_namespace=CONTAINER_APP_NAMESPACE, metric_name="RestartCount", aggregation="Total",
-                    operator="GreaterThan", threshold=t.router_restarts_per_15_minutes, skip_metric_validation=True,
+                    operator="GreaterThan", threshold=t.router_restarts_per_15_minutes,
                 ),
             )
             self._alert(
@@ -153,7 +156,7 @@ class CouncilMonitoring(Construct):
                 description=f"router: more than {t.router_server_errors_per_5_minutes} 5xx responses in 5 minutes",
                 criteria=MonitorMetricAlertCriteria(
                     metric_namespace=CONTAINER_APP_NAMESPACE, metric_name="Requests", aggregation="Total",
-                    operator="GreaterThan", threshold=t.router_server_errors_per_5_minutes, skip_metric_validation=True,
+                    operator="GreaterThan", threshold=t.router_server_errors_per_5_minutes,
                     dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeCategory", operator="Include", values=["5xx"])],
                 ),
             )
@@ -166,6 +169,10 @@ class CouncilMonitoring(Construct):
         return Fn.formatdate(BUDGET_START_FORMAT, first_apply.rfc3339)
 
     def _alert(self, id: str, *, scope: str, severity: int, window: str, description: str, criteria: MonitorMetricAlertCriteria) -> MonitorMetricAlert:
+        dimensions = tuple(d.name for d in (criteria.dimension or []))
+        problem = metric_problem(criteria.metric_namespace, criteria.metric_name, dimensions)
+        if problem:
+            raise PropsError(f"{self.node.path}/alert-{id}", "criteria.metric_name", criteria.metric_name, f"a published metric ({problem})")
         return MonitorMetricAlert(
             self,
             f"alert-{id}",
