@@ -17,7 +17,9 @@ from tf import resources, vault_secrets
 
 # Plain (non-secret) variables the app may set that LiteLLM itself reads, plus the
 # config hash that rolls a new revision when the config changes.
-OPERATIONAL_ENV = {"LITELLM_LOG", "LITELLM_LOCAL_MODEL_COST_MAP", "ROUTER_CONFIG_HASH"}
+# Read by LiteLLM itself, not through the config: logging, the price map, the revision roll,
+# and OpenTelemetry (router_contract.telemetry_environment).
+OPERATIONAL_ENV = {"LITELLM_LOG", "LITELLM_LOCAL_MODEL_COST_MAP", "ROUTER_CONFIG_HASH", "OTEL_SERVICE_NAME", "OTEL_ENVIRONMENT_NAME", "OTEL_EXPORTER"}
 
 
 def _config(stack: dict) -> str:
@@ -156,11 +158,11 @@ def test_optional_member_rate_limits_reach_litellm():
     assert limits[limited["role"]] == (120, 90000)
     assert limits[other["role"]] == (None, None)
     # Limits are enforced by LiteLLM's model-capacity limiter; the alias shares its role's group.
-    assert config["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3"]
+    assert config["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3", "otel"]
     assert config["router_settings"]["model_group_alias"][limited["alias"]] == limited["role"]
     unlimited = yaml.safe_load(render_router_config(parse_environment(raw_environment("dev"), "dev.yaml"), router_members(parse_environment(raw_environment("dev"), "dev.yaml"))))
     if not any(m.get("rpm") or m.get("tpm") for m in raw_environment("dev")["members"]):
-        assert "callbacks" not in unlimited["litellm_settings"]
+        assert unlimited["litellm_settings"]["callbacks"] == ["otel"]  # telemetry only
 
 
 def _with_timeouts(data: dict, timeouts: dict[str, int], **router) -> dict:

@@ -194,6 +194,9 @@ class Router(_Model):
     virtual_keys: bool = False
     database_sku: str = Field(default="B_Standard_B1ms", pattern=r"^(B|GP|MO)_Standard_[A-Za-z0-9_]+$")
     external_ingress: bool = False
+    # Prompts and answers stay out of every log and trace (LiteLLM's turn_off_message_logging)
+    # and out of the spend table. True records them: only with the users' consent.
+    log_prompts: bool = False
     # workload-profiles: apps subnet >= /27 delegated to Microsoft.App/environments;
     # consumption-only: >= /23, not delegated.
     environment_type: Literal["workload-profiles", "consumption-only"] = "workload-profiles"

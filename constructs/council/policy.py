@@ -142,6 +142,13 @@ UNCLASSIFIED_ALLOWED_FAILS = 1000
 # reached". LiteLLM's usage-based routing does not: it reads a counter from a replica's
 # memory once that replica holds it (caching/dual_cache.py), and admits rpm - 1 a minute.
 RATE_LIMITER_CALLBACK = "dynamic_rate_limiter_v3"
+# Per-request telemetry: LiteLLM's OpenTelemetry callback (litellm/integrations/opentelemetry.py)
+# exports, per request, a "Received Proxy Server Request" span and one "litellm_request" span per
+# attempt (model group, provider model, status, duration; a fallback is a second attempt in the
+# same trace), over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT -- which the Container Apps managed
+# OpenTelemetry agent provides, forwarding to Application Insights. Measured with the real
+# 1.108.5 proxy (tests/test_router_telemetry.py).
+TELEMETRY_CALLBACK = "otel"
 
 # Container Apps ingress ends an HTTP request after 240 seconds ("Container Apps ingress:
 # requests time out after 240 seconds", learn.microsoft.com/azure/container-apps/ingress-overview;

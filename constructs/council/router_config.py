@@ -15,7 +15,7 @@ import jinja2
 
 from council.catalog import load_catalog
 from council.config import Environment
-from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, UNCLASSIFIED_ALLOWED_FAILS
+from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, TELEMETRY_CALLBACK, UNCLASSIFIED_ALLOWED_FAILS
 
 from council.router_contract import (
     DATABASE_URL_ENV,
@@ -93,8 +93,9 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
         members=members,
         master_key_env=MASTER_KEY_ENV,
         database_url_env=DATABASE_URL_ENV if router.virtual_keys else None,
-        # rpm/tpm limits: a model-capacity limiter that counts in the shared Redis.
-        callbacks=[RATE_LIMITER_CALLBACK] if limited else [],
+        # rpm/tpm limits: a model-capacity limiter that counts in the shared Redis; and telemetry.
+        callbacks=[*([RATE_LIMITER_CALLBACK] if limited else []), TELEMETRY_CALLBACK],
+        log_prompts=router.log_prompts,
         router={
             # Each role has one deployment: nothing to balance, so the cheapest strategy.
             "routing_strategy": "simple-shuffle",

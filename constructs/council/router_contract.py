@@ -29,3 +29,16 @@ def api_base_env(role: str) -> str:
 
 def api_key_env(role: str) -> str:
     return f"{role.upper()}_API_KEY"
+
+
+# Telemetry (council.policy.TELEMETRY_CALLBACK): LiteLLM's OpenTelemetry callback reads the
+# standard OTEL_EXPORTER_OTLP_ENDPOINT / _PROTOCOL that the Container Apps managed
+# OpenTelemetry agent provides to the app; OTEL_EXPORTER is LiteLLM's own fallback for the
+# protocol when none is given (litellm/integrations/opentelemetry.py: OTEL_EXPORTER_OTLP_PROTOCOL,
+# else OTEL_EXPORTER, else "console"). The agent's endpoint speaks OTLP/gRPC (port 4317).
+TELEMETRY_SERVICE_NAME = "ai-council-router"
+
+
+def telemetry_environment(environment: str) -> dict[str, str]:
+    """Plain (non-secret) variables RouterApp sets for telemetry."""
+    return {"OTEL_SERVICE_NAME": TELEMETRY_SERVICE_NAME, "OTEL_ENVIRONMENT_NAME": environment, "OTEL_EXPORTER": "otlp_grpc"}
