@@ -58,8 +58,8 @@ NOT_DIAGNOSED = {
 def _kinds(stack: dict):
     """(kind, resource) for every resource: the Terraform type, or the ARM type for azapi."""
     for rtype, items in stack["resource"].items():
-        if rtype == "azapi_resource_action":
-            continue  # actions are calls, not resources
+        if rtype in ("azapi_resource_action", "azapi_update_resource"):
+            continue  # calls and updates of resources listed elsewhere, not resources
         for name, body in items.items():
             kind = body["type"].split("@")[0] if rtype == "azapi_resource" else rtype
             yield kind, rtype, name

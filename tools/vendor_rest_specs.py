@@ -40,7 +40,9 @@ Inputs:
         git clone --filter=blob:none --sparse https://github.com/Azure/azure-rest-api-specs specs
         git -C specs sparse-checkout set specification/common-types/resource-management/v3 \\
           specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-10-01 \\
-          specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01
+          specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01 \\
+          specification/common-types/resource-management/v5 \\
+          specification/app/resource-manager/Microsoft.App/ContainerApps/preview/2025-10-02-preview
       (check out the commits recorded in tests/rest_specs/README.md to reproduce exactly; the
       upstream repository has since moved some services to TypeSpec and may rename swagger files).
       Excerpts of those files work too, as long as they keep the operations and definitions used.
@@ -80,9 +82,13 @@ SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REPO = "Azure/azure-rest-api-specs"
 ML = "specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable"
 KV = "specification/keyvault/resource-manager/Microsoft.KeyVault/stable"
+APP_PREVIEW = "specification/app/resource-manager/Microsoft.App/ContainerApps/preview"
 
 # type@api-version -> where its PUT lives. "definition" is what the body parameter must reference.
-TARGETS: list[dict[str, str]] = [
+# Optional "skipExamples": {x-ms-examples label: reason}: an example of Microsoft's that contradicts
+# its own swagger is not vendored (it would fail --check and the tests); the skip and its reason are
+# recorded in the schema file's source.examplesSkipped instead, so nothing is dropped silently.
+TARGETS: list[dict[str, Any]] = [
     {
         "type": "Microsoft.MachineLearningServices/workspaces/environments/versions@2024-10-01",
         "swagger": f"{ML}/2024-10-01/mfe.json",
@@ -110,6 +116,20 @@ TARGETS: list[dict[str, str]] = [
         "path": "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
         "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
         "definition": "SecretCreateOrUpdateParameters",
+    },
+    {
+        # A preview api-version on purpose: no stable one has appInsightsConfiguration and
+        # openTelemetryConfiguration (the managed OpenTelemetry agent); see tests/rest_specs/README.md.
+        "type": "Microsoft.App/managedEnvironments@2025-10-02-preview",
+        "swagger": f"{APP_PREVIEW}/2025-10-02-preview/ManagedEnvironments.json",
+        "path": "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
+        "Microsoft.App/managedEnvironments/{environmentName}",
+        "definition": "ManagedEnvironment",
+        "skipExamples": {
+            "Create environments": "identity.type is 'SystemAssigned, UserAssigned' (with a space), not one "
+            "of the ManagedServiceIdentityType values (common-types v5 managedidentity.json: "
+            "'SystemAssigned,UserAssigned')",
+        },
     },
 ]
 
@@ -464,6 +484,10 @@ def generate(args: argparse.Namespace) -> None:
         stem = file_stem(target["type"])
         for label, ex in op.get("x-ms-examples", {}).items():
             ex_rel = posixpath.normpath(posixpath.join(posixpath.dirname(target["swagger"]), ex["$ref"]))
+            if label in target.get("skipExamples", {}):
+                source.setdefault("examplesSkipped", []).append(dict(
+                    provenance_for(prov, ex_rel), role="x-ms-examples", title=label, reason=target["skipExamples"][label]))
+                continue
             ex_body = json.loads((args.specs_root / ex_rel).read_text())["parameters"][body["name"]]
             ex_file = f"examples/{stem}.{posixpath.basename(ex_rel).removesuffix('.json')}.body.json"
             (out_dir / ex_file).write_text(json.dumps(ex_body, indent=2) + "\n")

@@ -28,6 +28,12 @@ API_VERSIONS: dict[str, str] = {
     "workspace_connection": "Microsoft.MachineLearningServices/workspaces/connections@2024-10-01",
     # Written through ARM so a private (no public access) vault can still be filled.
     "key_vault_secret": "Microsoft.KeyVault/vaults/secrets@2023-07-01",
+    # Only the managed OpenTelemetry agent (appInsightsConfiguration, openTelemetryConfiguration),
+    # which azurerm 4.55's container_app_environment does not manage, is written this way. No
+    # stable api-version has those properties (stable 2022-03-01 to 2026-01-01 checked against
+    # the REST spec, 2026-11-27); 2025-10-02-preview is the newest that does, and the version
+    # Azure Verified Modules' managed-environment module uses for them.
+    "container_apps_environment": "Microsoft.App/managedEnvironments@2025-10-02-preview",
 }
 
 
@@ -174,6 +180,36 @@ class AzapiResource(_AzapiBase):
     def principal_id(self) -> str:
         """The system-assigned identity's principal id (needs identity_type SystemAssigned)."""
         return self._reference("identity[0].principal_id")
+
+
+class AzapiUpdate(_AzapiBase):
+    """`azapi_update_resource`: sets properties on a resource that another provider manages.
+
+    azapi 2.5.0 GETs the resource, merges `body` into it and PUTs the result
+    (internal/services/azapi_update_resource.go); destroy only forgets it (the properties
+    stay until the resource goes). Use it only for properties the managing provider does
+    not know, or the two would fight over them.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        resource_id: str,
+        body: Mapping[str, Any],
+        sensitive_body: Mapping[str, Any] | None = None,
+        depends_on: Sequence[ITerraformDependable] = (),
+        timeouts: Timeouts | None = None,
+    ) -> None:
+        super().__init__(scope, id, resource_type="azapi_update_resource", kind=kind, depends_on=depends_on, timeouts=timeouts)
+        self.body = dict(body)
+        self._set("resource_id", resource_id)
+        self._set("body", self.body)
+        if sensitive_body is not None:
+            # Write-only (merged into the request, kept out of state), like azapi_resource's.
+            self._set("sensitive_body", dict(sensitive_body))
 
 
 class AzapiAction(_AzapiBase):

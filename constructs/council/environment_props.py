@@ -22,6 +22,7 @@ from council.naming import Names
 from council.network import ExistingNetworkProps, NewNetworkProps
 from council.private_link import PrivateLink
 from council.router_app import RouterAppProps
+from council.router_contract import telemetry_environment
 from council.router_database import RouterDatabaseProps
 from council.router_state import RouterStateProps
 from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
@@ -179,6 +180,8 @@ def router_props(
     secret_env: Mapping[str, BundleSecret],
     plain_env: Mapping[str, str],
     waits_for: tuple[ITerraformDependable, ...],
+    app_insights_connection_string: str,
+    stack: str,
 ) -> RouterAppProps:
     router = env.router
     return RouterAppProps(
@@ -193,8 +196,9 @@ def router_props(
         secrets=secrets,
         config_yaml=config_yaml,
         secret_env=secret_env,
-        plain_env=plain_env,
+        plain_env={**plain_env, **telemetry_environment(stack)},
         waits_for=waits_for,
+        app_insights_connection_string=app_insights_connection_string,
         image=router.image,
         log_level=router.log_level,
         min_replicas=router.min_replicas,
@@ -209,9 +213,13 @@ def router_props(
 
 
 def monitoring_props(
-    env: Environment, names: Names, at: Placement, *, resource_group_id: str, members: tuple[MonitoredMember, ...], router_app_id: str
+    env: Environment, names: Names, at: Placement, *, resource_group_id: str, members: tuple[MonitoredMember, ...], router_app_id: str,
+    app_insights_id: str, stack: str,
 ) -> CouncilMonitoringProps:
     return CouncilMonitoringProps(
+        location=at.location,
+        app_insights_id=app_insights_id,
+        board_title=f"AI Council: {stack} ({env.location})",
         name=names.monitoring(),
         resource_group_name=at.resource_group_name,
         resource_group_id=resource_group_id,

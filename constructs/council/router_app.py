@@ -47,6 +47,7 @@ from cdktf_cdktf_provider_azurerm.user_assigned_identity import UserAssignedIden
 from cdktf_cdktf_provider_random.password import Password
 from constructs import Construct
 
+from council.azapi import AzapiUpdate
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
@@ -76,6 +77,9 @@ class RouterAppProps:
     secret_env: Mapping[str, BundleSecret]
     # Environment variables with plain (non-secret) values, e.g. the shared state's host and port.
     plain_env: Mapping[str, str] = field(default_factory=dict)
+    # Application Insights that the environment's managed OpenTelemetry agent forwards the
+    # router's traces and OTLP logs to; None: no agent (LiteLLM's spans then go nowhere).
+    app_insights_connection_string: str | None = None
     # What else must exist before a revision starts (e.g. the shared state's private endpoint).
     waits_for: tuple[ITerraformDependable, ...] = ()
     image: str = DEFAULT_ROUTER_IMAGE
@@ -148,6 +152,22 @@ class RouterApp(Construct):
         )
         add_diagnostic_setting(self, "environment-diagnostics", resource_type="Microsoft.App/managedEnvironments",
                                target_resource_id=self.environment.id, setting=environment_logs)
+
+        # The managed OpenTelemetry agent: it gives every revision OTEL_EXPORTER_OTLP_* variables
+        # and forwards what arrives to Application Insights (learn.microsoft.com/azure/container-apps/
+        # opentelemetry-agents; the same properties as Azure Verified Modules' managed-environment).
+        self.telemetry_agent: AzapiUpdate | None = None
+        if props.app_insights_connection_string:
+            self.telemetry_agent = AzapiUpdate(
+                self, "environment-telemetry", kind="container_apps_environment", resource_id=self.environment.id,
+                # "appInsights" is the destination name in Microsoft's page (the REST spec lists none).
+                body={"properties": {"openTelemetryConfiguration": {
+                    "tracesConfiguration": {"destinations": ["appInsights"]},
+                    "logsConfiguration": {"destinations": ["appInsights"]},
+                }}},
+                # The spec marks the connection string x-ms-secret (never returned): write-only.
+                sensitive_body={"properties": {"appInsightsConfiguration": {"connectionString": props.app_insights_connection_string}}},
+            )
 
         self.identity = UserAssignedIdentity(
             self, "identity", name=props.identity_name, resource_group_name=props.resource_group_name, location=props.location, tags=tags
@@ -225,7 +245,8 @@ class RouterApp(Construct):
             # A revision resolves its Key Vault references when it is created: the identity
             # must hold its grant, and the vault must be reachable privately from the VNet
             # (its private endpoint and the privatelink zone's VNet link) by then.
-            depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for],
+            # A revision gets the agent's variables when it is created: the agent comes first.
+            depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for, *([self.telemetry_agent] if self.telemetry_agent else [])],
             tags=tags,
         )
         # Requests, replicas, restarts, CPU and memory of the app (it has no resource logs).

@@ -178,6 +178,8 @@ class CouncilStack(TerraformStack):
             secret_env=secret_env,
             plain_env=plain_env,
             waits_for=waits_for,
+            app_insights_connection_string=workspace.app_insights_connection_string,
+            stack=id,
         ))
 
         # ------------------------------------------------------------ money and alerts
@@ -186,7 +188,8 @@ class CouncilStack(TerraformStack):
             for e in self.members
         )
         CouncilMonitoring(self, "monitoring", props=props.monitoring_props(
-            env, names, at, resource_group_id=group.id, members=monitored, router_app_id=self.router.app.id
+            env, names, at, resource_group_id=group.id, members=monitored, router_app_id=self.router.app.id,
+            app_insights_id=workspace.app_insights.id, stack=id,
         ))
 
         # ------------------------------------------------------------ outputs

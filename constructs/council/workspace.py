@@ -182,6 +182,9 @@ class CouncilWorkspace(Construct):
         )
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.workspace_id: str = self.workspace.id
+        # Where the router's OpenTelemetry traces go too (RouterApp); Microsoft: "the
+        # connection string ... is not considered a secret" (Container Apps OpenTelemetry agents).
+        self.app_insights_connection_string: str = self.app_insights.connection_string
         # Written one after another: concurrent writes to a workspace's outbound rules
         # lose rules (Azure/terraform-provider-azapi #453), and azurerm 4.55 takes no lock
         # on them. Pulls that need the egress wait for every rule (`egress_ready`).
