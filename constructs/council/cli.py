@@ -63,6 +63,28 @@ def _diagram(args: argparse.Namespace) -> int:
     return 0
 
 
+def _board(args: argparse.Namespace) -> int:
+    """The environment's workbook, from its file alone: `--output x.json` writes the
+    definition (import it in the portal: Workbooks > New > Advanced editor), `x.svg` a picture."""
+    import json
+    from pathlib import Path
+
+    from council.board import board_definition, board_svg, placeholder_members
+    from council.config import load_environment
+
+    path = resolve(args.env)
+    env = load_environment(path)
+    members, router_id, insights_id = placeholder_members(env, path.stem)
+    definition = board_definition(f"AI Council: {path.stem} ({env.location})", members, router_id, insights_id)
+    output = Path(args.output)
+    if output.suffix not in (".json", ".svg"):
+        raise CouncilError(str(output), None, f"unsupported board format {output.suffix or '(none)'}; use .json or .svg")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(definition, indent=2) + "\n" if output.suffix == ".json" else board_svg(definition))
+    print(f"wrote {args.output}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="council", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     diagram.add_argument("env", metavar="ENV")
     diagram.add_argument("--output", required=True, help="file to write: .svg, .png or .mmd")
     diagram.set_defaults(run=_diagram)
+    board = commands.add_parser("board", help="ENV's monitoring workbook: its definition (.json) or a picture of it (.svg)")
+    board.add_argument("env", metavar="ENV")
+    board.add_argument("--output", required=True, help="file to write: .json or .svg")
+    board.set_defaults(run=_board)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

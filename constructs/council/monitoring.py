@@ -15,10 +15,13 @@ the resource type whether or not the resource has served yet).
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
 
+from cdktf_cdktf_provider_azurerm.application_insights_workbook import ApplicationInsightsWorkbook
 from cdktf_cdktf_provider_azurerm.consumption_budget_resource_group import (
     ConsumptionBudgetResourceGroup,
     ConsumptionBudgetResourceGroupNotification,
@@ -35,6 +38,7 @@ from cdktf import Fn
 from cdktf_cdktf_provider_time.static_resource import StaticResource
 from constructs import Construct
 
+from council.board import MonitoredMember, board_definition
 from council.errors import PropsError
 from council.metrics import metric_problem
 from council.policy import BUDGET_ACTUAL_THRESHOLDS_PERCENT, BUDGET_FORECAST_THRESHOLDS_PERCENT, AlertThresholds, budget_start_problem
@@ -46,12 +50,6 @@ CONTAINER_APP_NAMESPACE = "Microsoft.App/containerApps"
 BUDGET_START_FORMAT = "YYYY-MM-01'T'00:00:00'Z'"
 
 
-@dataclass(frozen=True, kw_only=True)
-class MonitoredMember:
-    role: str
-    endpoint_id: str
-    deployment_id: str
-    max_instances: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +69,11 @@ class CouncilMonitoringProps:
     forecast_thresholds_percent: tuple[int, ...] = BUDGET_FORECAST_THRESHOLDS_PERCENT
     members: tuple[MonitoredMember, ...] = ()
     router_app_id: str | None = None
+    # The board (an Azure Monitor workbook, council.board): where it lives and the
+    # Application Insights its fallback chart queries. None: no board.
+    location: str | None = None
+    app_insights_id: str | None = None
+    board_title: str = "AI Council"
     thresholds: AlertThresholds = AlertThresholds()
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -142,6 +145,7 @@ class CouncilMonitoring(Construct):
                     operator="GreaterThanOrEqual", threshold=member.max_instances,
                 ),
             )
+        self.board = self._board(props) if props.router_app_id and props.app_insights_id and props.location else None
         if props.router_app_id is not None:
             self._alert(
                 "router-restarts", scope=props.router_app_id, severity=1, window="PT15M",
@@ -160,6 +164,24 @@ class CouncilMonitoring(Construct):
                     dimension=[MonitorMetricAlertCriteriaDimension(name="statusCodeCategory", operator="Include", values=["5xx"])],
                 ),
             )
+
+    def _board(self, props: CouncilMonitoringProps) -> ApplicationInsightsWorkbook:
+        """One workbook per environment: every member's charts and the router's."""
+        definition = board_definition(props.board_title, list(props.members), props.router_app_id, props.app_insights_id)
+        return ApplicationInsightsWorkbook(
+            self,
+            "board",
+            # A workbook's name is a GUID: derived from the title (which names the
+            # environment), so it is stable across synths and differs between environments.
+            name=str(uuid.uuid5(uuid.NAMESPACE_URL, f"ai-council/board/{props.board_title}")),
+            display_name=props.board_title,
+            resource_group_name=props.resource_group_name,
+            location=props.location,
+            data_json=json.dumps(definition),
+            source_id="azure monitor",
+            category="workbook",
+            tags=dict(props.tags),
+        )
 
     def _budget_start(self, start: date | None) -> str:
         if start is not None:
