@@ -85,6 +85,31 @@ def _board(args: argparse.Namespace) -> int:
     return 0
 
 
+def _smoke(args: argparse.Namespace) -> int:
+    """Every member of ENV through the router; exit 1 naming each member that is not serving."""
+    import os
+
+    from council.config import load_environment
+    from council.smoke import smoke
+
+    path = resolve(args.env)
+    env = load_environment(path)
+    master_key = os.environ.get("LITELLM_MASTER_KEY")
+    if not master_key:
+        raise CouncilError("LITELLM_MASTER_KEY", None, "not set; export the router's master key (Key Vault secret litellm-master-key)")
+    roles = [m.role for m in env.members]
+    print(f"checking {len(roles)} members of {path.stem} through {args.router_url} ...", file=sys.stderr)
+    results = smoke(args.router_url, master_key, roles, timeout=args.timeout)
+    for result in results:
+        print(result.line())
+    failed = [r.role for r in results if not r.ok]
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    print(f"all {len(results)} members serving", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="council", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     board.add_argument("env", metavar="ENV")
     board.add_argument("--output", required=True, help="file to write: .json or .svg")
     board.set_defaults(run=_board)
+    smoke = commands.add_parser("smoke", help="call every member of ENV through the router; exit 1 naming each one not serving")
+    smoke.add_argument("env", metavar="ENV")
+    smoke.add_argument("--router-url", required=True, help="the router's URL, reachable from here (inside the VNet, or a port-forward)")
+    smoke.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each member (default 120)")
+    smoke.set_defaults(run=_smoke)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
