@@ -29,12 +29,13 @@ def test_describe_table_lists_every_member_and_totals_add_up(name, environments)
     assert result.returncode == 0, result.stderr
     table = result.stdout
     roles = _roles(name)
-    rows = {line.split()[0]: line for line in table.splitlines() if line.split() and line.split()[0] in roles | {"router", "TOTAL"}}
-    assert set(rows) == roles | {"router", "TOTAL"}
+    fixed = {"managed", "private"}  # the managed network firewall and the private endpoints
+    rows = {line.split()[0]: line for line in table.splitlines() if line.split() and line.split()[0] in roles | {"router", "TOTAL"} | fixed}
+    assert set(rows) == roles | {"router", "TOTAL"} | fixed
     money = lambda line: [float(v.replace(",", "")) for v in re.findall(r"\$([\d,]+\.\d\d)", line)]
     # each row: hourly, monthly@min, monthly@max; totals: hourly@min, monthly@min, monthly@max
-    monthly_min = sum(money(rows[r])[1] for r in roles | {"router"})
-    monthly_max = sum(money(rows[r])[2] for r in roles | {"router"})
+    monthly_min = sum(money(rows[r])[1] for r in roles | {"router"} | fixed)
+    monthly_max = sum(money(rows[r])[2] for r in roles | {"router"} | fixed)
     assert money(rows["TOTAL"])[1:] == pytest.approx([monthly_min, monthly_max], abs=0.011)
     for member in environments[name].members:
         assert member.sku in rows[member.role]
@@ -47,8 +48,9 @@ def test_describe_json_carries_the_same_numbers(name):
     data = json.loads(_council("describe", name, "--format", "json").stdout)
     table = _council("describe", name).stdout
     assert {m["role"] for m in data["members"]} == _roles(name)
-    total_min = sum(m["monthly_min_usd"] for m in data["members"]) + data["router"]["monthly_min_usd"]
-    total_max = sum(m["monthly_max_usd"] for m in data["members"]) + data["router"]["monthly_max_usd"]
+    fixed = sum(p["monthly_usd"] for p in data["platform"])
+    total_min = sum(m["monthly_min_usd"] for m in data["members"]) + data["router"]["monthly_min_usd"] + fixed
+    total_max = sum(m["monthly_max_usd"] for m in data["members"]) + data["router"]["monthly_max_usd"] + fixed
     assert data["totals"]["monthly_min_usd"] == pytest.approx(total_min, abs=0.011)
     assert data["totals"]["monthly_max_usd"] == pytest.approx(total_max, abs=0.011)
     assert f"${data['totals']['monthly_max_usd']:,.2f}" in table
@@ -56,7 +58,10 @@ def test_describe_json_carries_the_same_numbers(name):
         assert member["monthly_min_usd"] == pytest.approx(member["hourly_usd"] * 730 * member["instances_min"], abs=0.011)
         assert member["gpu_memory_needed_gb"] < member["gpu_memory_available_gb"]
     assert data["prices"]["as_of"] and data["not_counted"]
-    assert {q["family"] for q in data["quota"]} == {"StandardNCADSA100v4Family", "StandardNVADSA10v5Family"}
+    from council.catalog import load_catalog
+
+    skus = load_catalog().skus
+    assert {q["family"] for q in data["quota"]} == {skus[m["sku"]].family for m in raw_environment(name)["members"]}
 
 
 def test_describe_quota_includes_the_upgrade_reserve_where_it_applies():
@@ -132,7 +137,7 @@ def test_alert_thresholds_are_overridable():
     assert env.alerts.latency_p99_ms == 5000 and env.alerts.router_restarts_per_15_minutes == 3
 
 
-def test_budget_below_the_minimum_monthly_cost_is_refused_with_both_figures(tmp_path):
+def test_budget_below_the_minimum_monthly_cost_is_refused_with_both_figures(tmp_path, stacks):
     import yaml
 
     data = raw_environment("dev")
@@ -144,5 +149,28 @@ def test_budget_below_the_minimum_monthly_cost_is_refused_with_both_figures(tmp_
     (line,) = result.stderr.strip().splitlines()
     prices = yaml.safe_load((ROOT / "constructs/council/catalog/gpu_skus.yaml").read_text())["skus"]
     floor = sum(prices[m["sku"]]["hourly_usd"] * m["instances"]["min"] * 730 for m in data["members"])  # dev's router min is 0
+    # Plus the fixed parts: the managed firewall (FQDN rules exist) and each private endpoint of the stack.
+    platform = yaml.safe_load((ROOT / "constructs/council/catalog/platform_prices.yaml").read_text())
+    floor += platform["managed_firewall"]["hourly_usd"]["Standard"] * 730
+    floor += platform["private_endpoint"]["hourly_usd"] * 730 * len(resources(stacks["dev"], "azurerm_private_endpoint"))
     assert data["router"]["min_replicas"] == 0
     assert line.startswith(f"error: {path}: budget.amount_usd: 1,000.00 USD is below the council's minimum monthly cost of {floor:,.2f} USD")
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_describe_counts_the_firewall_and_private_endpoints_the_stack_creates(stacks, environments, name):
+    """The managed firewall exists once the workspace has FQDN outbound rules; every private
+    endpoint in the synthesized stack is priced; the totals add them in."""
+    from council.cost import describe
+
+    data = describe(environments[name], name)
+    stack = stacks[name]
+    rows = {p["name"].split(" (")[0]: p for p in data["platform"]}
+    endpoints = len(resources(stack, "azurerm_private_endpoint"))
+    assert rows["private endpoints"]["count"] == endpoints
+    has_rules = bool(resources(stack, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn"))
+    assert ("managed network firewall" in rows) == has_rules
+    fixed = sum(p["monthly_usd"] for p in data["platform"])
+    members = sum(m["monthly_min_usd"] for m in data["members"])
+    assert data["totals"]["monthly_min_usd"] == pytest.approx(members + data["router"]["monthly_min_usd"] + fixed, abs=0.01)
+    assert all(p["source"].startswith("https://azure.microsoft.com/pricing/") for p in data["platform"])

@@ -73,6 +73,18 @@ class ContainerAppsPrices:
 
 
 @dataclass(frozen=True)
+class PlatformPrices:
+    """Fixed hourly prices besides GPUs and the router (catalog/platform_prices.yaml)."""
+
+    firewall_hourly_usd: dict[str, float]
+    firewall_default_sku: str
+    firewall_source: str
+    private_endpoint_hourly_usd: float
+    private_endpoint_source: str
+    as_of: str
+
+
+@dataclass(frozen=True)
 class EgressFacts:
     """Hosts the managed network must allow, per model source (catalog/egress.yaml)."""
 
@@ -90,6 +102,7 @@ class Catalog:
     price_region: str
     container_apps: ContainerAppsPrices
     egress: EgressFacts
+    platform: PlatformPrices
 
     def model_for_asset(self, registry: str, name: str) -> ModelFacts | None:
         """The model of registry asset `<registry>/models/<name>`, if known."""
@@ -109,6 +122,18 @@ def _egress(data: dict) -> EgressFacts:
         registries={name: tuple(hosts) for name, hosts in data["registries"].items()},
         image_registries={name: tuple(hosts) for name, hosts in data["image_registries"].items()},
         huggingface=tuple(data["huggingface"]),
+    )
+
+
+def _platform(data: dict) -> PlatformPrices:
+    firewall, endpoint = data["managed_firewall"], data["private_endpoint"]
+    return PlatformPrices(
+        firewall_hourly_usd=dict(firewall["hourly_usd"]),
+        firewall_default_sku=firewall["default_sku"],
+        firewall_source=firewall["source"],
+        private_endpoint_hourly_usd=endpoint["hourly_usd"],
+        private_endpoint_source=endpoint["source"],
+        as_of=str(data["as_of"]),
     )
 
 
@@ -142,5 +167,6 @@ def load_catalog() -> Catalog:
         as_of=str(sku_data["as_of"]),
         price_region=sku_data["price_region"],
         egress=_egress(_read("egress.yaml")),
+        platform=_platform(_read("platform_prices.yaml")),
         container_apps=ContainerAppsPrices(**{k: (str(v) if k == "as_of" else v) for k, v in _read("container_apps.yaml").items()}),
     )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass
 
 from council.catalog import Catalog, load_catalog
 from council.config import Environment
+from council.egress import required_fqdns
 from council.naming import names_for
 from council.sizing import gpu_need_gb, quota_needed
 
@@ -17,9 +18,9 @@ HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
 NOT_COUNTED = (
     "storage (workspace storage account, Key Vault operations)",
-    "network egress and private endpoints (about 7-8 USD per endpoint per month)",
+    "network egress, and data processed by the firewall and the private endpoints (per GB)",
+    "the private endpoints Azure ML creates inside the workspace's managed network",
     "logs and metrics (Log Analytics ingestion, Application Insights)",
-    "the managed network's Azure Firewall that FQDN outbound rules provision",
     "the workspace's Premium container registry",
     "the router's shared state (Azure Managed Redis, Balanced_B0 with high availability)",
     "taxes, reservations, savings plans and enterprise discounts",
@@ -54,6 +55,15 @@ class RouterRow:
     hourly_usd_per_replica: float
     monthly_min_usd: float
     monthly_max_usd: float
+
+
+@dataclass(frozen=True)
+class PlatformRow:
+    name: str
+    count: int
+    hourly_usd: float  # all `count` together
+    monthly_usd: float
+    source: str
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,7 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         monthly_min_usd=_round(per_second * SECONDS_PER_MONTH * env.router.min_replicas),
         monthly_max_usd=_round(per_second * SECONDS_PER_MONTH * env.router.max_replicas),
     )
+    platform = platform_rows(env, catalog)
     quota = [
         QuotaRow(
             family=family,
@@ -116,16 +127,19 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         )
         for family, needed in sorted(quota_needed(env, catalog).items())
     ]
+    fixed_monthly = sum(p.monthly_usd for p in platform)
     totals = {
-        "monthly_min_usd": _round(sum(m.monthly_min_usd for m in members) + router.monthly_min_usd),
-        "monthly_max_usd": _round(sum(m.monthly_max_usd for m in members) + router.monthly_max_usd),
-        "hourly_min_usd": _round(sum((m.hourly_usd or 0) * m.instances_min for m in members) + router.hourly_usd_per_replica * router.replicas_min),
+        "monthly_min_usd": _round(sum(m.monthly_min_usd for m in members) + router.monthly_min_usd + fixed_monthly),
+        "monthly_max_usd": _round(sum(m.monthly_max_usd for m in members) + router.monthly_max_usd + fixed_monthly),
+        "hourly_min_usd": _round(sum((m.hourly_usd or 0) * m.instances_min for m in members) + router.hourly_usd_per_replica * router.replicas_min
+                                 + sum(p.hourly_usd for p in platform)),
     }
     return {
         "environment": stack,
         "location": env.location,
         "members": [asdict(m) for m in members],
         "router": asdict(router),
+        "platform": [asdict(p) for p in platform],
         "totals": totals,
         "budget_usd": env.budget.amount_usd,
         "quota": [asdict(q) for q in quota],
@@ -137,6 +151,25 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         },
         "not_counted": list(NOT_COUNTED),
     }
+
+
+def private_endpoint_count(env: Environment) -> int:
+    """Private endpoints the stack creates: both Key Vaults and the workspace, plus the
+    router's Redis and PostgreSQL when the environment has them."""
+    return 3 + (env.router.shared_state == "azure-managed-redis") + bool(env.router.virtual_keys)
+
+
+def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:
+    prices = catalog.platform
+    rows = []
+    if required_fqdns(env, catalog):  # FQDN outbound rules provision the managed firewall
+        sku = prices.firewall_default_sku
+        hourly = prices.firewall_hourly_usd[sku]
+        rows.append(PlatformRow(f"managed network firewall ({sku})", 1, hourly, _round(hourly * HOURS_PER_MONTH), prices.firewall_source))
+    count = private_endpoint_count(env)
+    hourly = count * prices.private_endpoint_hourly_usd
+    rows.append(PlatformRow("private endpoints", count, round(hourly, 4), _round(hourly * HOURS_PER_MONTH), prices.private_endpoint_source))
+    return rows
 
 
 def minimum_monthly_cost(env: Environment, stack: str, catalog: Catalog | None = None) -> float:
@@ -164,6 +197,8 @@ def format_table(data: dict) -> str:
         f"{r['replicas_min']}/-/{r['replicas_max']}", _money(r["hourly_usd_per_replica"]),
         _money(r["monthly_min_usd"]), _money(r["monthly_max_usd"]),
     ))
+    for p in data.get("platform", []):
+        rows.append((p["name"], "", "", f"x{p['count']}", "-", "-", "-", _money(p["hourly_usd"]), _money(p["monthly_usd"]), _money(p["monthly_usd"])))
     t = data["totals"]
     rows.append(("TOTAL", "", "", "", "", "", "", _money(t["hourly_min_usd"]) + " @min", _money(t["monthly_min_usd"]), _money(t["monthly_max_usd"])))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
