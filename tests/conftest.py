@@ -49,7 +49,16 @@ def _variants() -> dict[str, dict]:
     ungated = copy.deepcopy(dev)
     for member in ungated["members"]:
         member["model"].pop("hf_token_required", None)
-    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev)}
+    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev)}
+
+
+def keys_rotated(data: dict) -> dict:
+    """`data` one rotation later (README "Rotate keys"): the other endpoint key, a new master key."""
+    out = copy.deepcopy(data)
+    keys = out.setdefault("keys", {})
+    keys["member_key"] = "secondary" if keys.get("member_key", "primary") == "primary" else "primary"
+    keys["master_key_version"] = keys.get("master_key_version", 1) + 1
+    return out
 
 
 # A SKU every shipped model fits and every catalog allow list names (1x A100 80 GB).

@@ -19,7 +19,8 @@ from tf import resources, vault_secrets
 # config hash that rolls a new revision when the config changes.
 # Read by LiteLLM itself, not through the config: logging, the price map, the revision roll,
 # and OpenTelemetry (router_contract.telemetry_environment).
-OPERATIONAL_ENV = {"LITELLM_LOG", "LITELLM_LOCAL_MODEL_COST_MAP", "ROUTER_CONFIG_HASH", "OTEL_SERVICE_NAME", "OTEL_ENVIRONMENT_NAME", "OTEL_EXPORTER"}
+OPERATIONAL_ENV = {"LITELLM_LOG", "LITELLM_LOCAL_MODEL_COST_MAP", "ROUTER_CONFIG_HASH", "ROUTER_KEYS_VERSION",
+                   "OTEL_SERVICE_NAME", "OTEL_ENVIRONMENT_NAME", "OTEL_EXPORTER"}
 
 
 def _config(stack: dict) -> str:

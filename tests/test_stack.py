@@ -142,16 +142,25 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
         # A whole-secret PUT through ARM: no DELETE is ever sent (ARM has none for secrets).
         assert secret["resource_id"] == ref("azurerm_key_vault", vault_key, "id") + f"/secrets/{secret_name}"
         assert secret["method"] == "PUT" and secret.get("when", "apply") == "apply"
-    # Keys come from each endpoint's listKeys action, exported only as sensitive output.
-    actions = members_of(stack, "azapi_resource_action", "keys")
+    # Keys come from each endpoint's listKeys action (read at every plan, and after the
+    # regeneration of the key slot in use), exported only as sensitive output.
+    slot = raw_environment(name).get("keys", {}).get("member_key", "primary")
+    reads = {}
+    for data_key, body in stack["data"]["azapi_resource_action"].items():
+        match = re.search(r"/member-([a-z0-9]+)/keys$", body["//"]["metadata"]["path"])
+        if match:
+            reads[match.group(1)] = (data_key, body)
+    regenerations = members_of(stack, "azapi_resource_action", "regenerate-key")
     endpoints = members_of(stack, "azapi_resource", "endpoint")
     for role in roles:
-        action = actions[role]
-        assert action["action"] == "listKeys" and action["method"] == "POST"
-        assert action["resource_id"] == ref("azapi_resource", key_of(stack, "azapi_resource", endpoints[role]), "id")
-        assert "response_export_values" not in action
-        key = key_of(stack, "azapi_resource_action", action)
-        assert secrets[f"{role}-api-key"]["body"]["properties"]["value"] == ref("azapi_resource_action", key, "sensitive_output.primaryKey")
+        data_key, read = reads[role]
+        endpoint_id = ref("azapi_resource", key_of(stack, "azapi_resource", endpoints[role]), "id")
+        assert read["action"] == "listKeys" and read["method"] == "POST" and read["resource_id"] == endpoint_id
+        assert "response_export_values" not in read and read["sensitive_response_export_values"] == [f"{slot}Key"]
+        regenerate = regenerations[role]
+        assert regenerate["action"] == "regenerateKeys" and regenerate["body"] == {"keyType": slot.capitalize()}
+        assert read["depends_on"] == [f"azapi_resource_action.{key_of(stack, 'azapi_resource_action', regenerate)}"]
+        assert secrets[f"{role}-api-key"]["body"]["properties"]["value"] == f"${{data.azapi_resource_action.{data_key}.sensitive_output.{slot}Key}}"
         ep_key = key_of(stack, "azapi_resource", endpoints[role])
         assert f"azapi_resource.{ep_key}.output.properties.scoringUri" in secrets[f"{role}-api-base"]["body"]["properties"]["value"]
     master = secrets["litellm-master-key"]["body"]["properties"]["value"]

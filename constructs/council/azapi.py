@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from cdktf import ITerraformDependable, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource, Token
+from cdktf import ITerraformDependable, TerraformDataSource, TerraformProvider, TerraformProviderGeneratorMetadata, TerraformResource, Token
 from constructs import Construct
 
 AZAPI_SOURCE = "Azure/azapi"
@@ -265,3 +265,45 @@ class AzapiAction(_AzapiBase):
     def sensitive_output(self, path: str) -> str:
         """A reference to `sensitive_output.<path>` (listed in sensitive_response_export_values)."""
         return self._reference(f"sensitive_output.{path}")
+
+
+class AzapiActionRead(TerraformDataSource):
+    """`data "azapi_resource_action"`: a read-only ARM action (e.g. `listKeys`), run at every
+    plan, so what it returns is current. Terraform defers the read to apply when a resource
+    it depends on has changes (e.g. the key regeneration before it), so it then returns what
+    that change produced. Its sensitive outputs stay out of the plan's display."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        resource_id: str,
+        action: str,
+        method: str = "POST",
+        sensitive_response_export_values: Sequence[str] = (),
+        depends_on: Sequence[ITerraformDependable] = (),
+    ) -> None:
+        if kind not in API_VERSIONS:
+            raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
+        super().__init__(
+            scope,
+            id,
+            terraform_resource_type="azapi_resource_action",
+            terraform_generator_metadata=_METADATA,
+            depends_on=list(depends_on) or None,
+        )
+        self.attributes: dict[str, Any] = {}
+        for key, value in (("type", API_VERSIONS[kind]), ("resource_id", resource_id), ("action", action), ("method", method)):
+            self.attributes[key] = value
+            self.add_override(key, value)
+        if sensitive_response_export_values:
+            self.add_override("sensitive_response_export_values", list(sensitive_response_export_values))
+        self._references: dict[str, str] = {}
+
+    def sensitive_output(self, path: str) -> str:
+        attribute = f"sensitive_output.{path}"
+        if attribute not in self._references:
+            self._references[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
+        return self._references[attribute]

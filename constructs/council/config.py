@@ -254,6 +254,17 @@ class Budget(_Model):
         return self
 
 
+class Keys(_Model):
+    """Key rotation without downtime (README "Rotate keys")."""
+
+    # Which of each member endpoint's two keys the router uses. Switching it regenerates
+    # that key, stores it in Key Vault and rolls a router revision that reads it, while
+    # the running revision keeps the other key until then.
+    member_key: Literal["primary", "secondary"] = "primary"
+    # Raise it to give the router a new master key (clients of the master key need it).
+    master_key_version: int = Field(default=1, ge=1)
+
+
 # --------------------------------------------------------------------------- environment
 class Environment(_Model):
     location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
@@ -276,6 +287,7 @@ class Environment(_Model):
     contacts: tuple[Annotated[str, Field(pattern=EMAIL)], ...] = Field(min_length=1)
     budget: Budget
     alerts: AlertThresholds = AlertThresholds()
+    keys: Keys = Keys()
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":

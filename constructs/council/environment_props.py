@@ -121,6 +121,7 @@ def member_props(
     token_reference: str | None,
     token_ready: tuple[ITerraformDependable, ...],
     egress_ready: tuple[ITerraformDependable, ...],
+    key_slot: str = "primary",
 ) -> CouncilMemberEndpointProps:
     needs_token = member.model.needs_token
     return CouncilMemberEndpointProps(
@@ -141,6 +142,7 @@ def member_props(
         max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
         tags=at.tags,
         token_reference=token_reference if needs_token else None,
+        key_slot=key_slot,
         deployment_depends_on=token_ready if needs_token else (),
         egress_ready=egress_ready,
     )
@@ -199,6 +201,9 @@ def router_props(
         plain_env={**plain_env, **telemetry_environment(stack)},
         waits_for=waits_for,
         app_insights_connection_string=app_insights_connection_string,
+        master_key_version=env.keys.master_key_version,
+        # A new value rolls a new revision, which reads the Key Vault references again.
+        keys_version=f"{env.keys.member_key}-{env.keys.master_key_version}",
         image=router.image,
         log_level=router.log_level,
         min_replicas=router.min_replicas,

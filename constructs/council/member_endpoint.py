@@ -46,7 +46,7 @@ from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
 )
 from constructs import Construct
 
-from council.azapi import AzapiAction, AzapiResource, Timeouts
+from council.azapi import AzapiAction, AzapiActionRead, AzapiResource, Timeouts
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.policy import MAX_REQUEST_TIMEOUT_SECONDS, AutoscaleRules, Instances, request_timeout_problem
@@ -117,6 +117,8 @@ class CouncilMemberEndpointProps:
     # Where the resources' logs and metrics go (council.diagnostics); None: nowhere.
     log_analytics_workspace_id: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    # Which of the endpoint's two keys the router uses; switching it rotates that key first.
+    key_slot: str = "primary"
     # `azureml://connections/<name>/credentials/<key>` of the workspace connection holding
     # the Hugging Face token: required when the model needs one (CouncilWorkspace.hf_token_reference).
     token_reference: str | None = None
@@ -263,17 +265,33 @@ class CouncilMemberEndpoint(Construct):
                                    target_resource_id=self.endpoint.id, setting=DiagnosticSetting(
                                        workspace_resource_id=props.log_analytics_workspace_id, log_groups=(),
                                        log_categories=("AmlOnlineEndpointTrafficLog", "AmlOnlineEndpointConsoleLog", "AmlOnlineEndpointEventLog")))
-        self.keys = AzapiAction(
+        # Key rotation (README "Rotate keys"): the router uses one of the endpoint's two keys
+        # (key_slot). That key is regenerated when the slot is chosen -- so switching slots
+        # rotates the key not in use, then points the router at it, while the old revision
+        # keeps the other key until the new one serves. (regenerateKeys: POST with keyType
+        # Primary|Secondary; Azure ML REST, online endpoints, 2025-06-01.)
+        key_type = props.key_slot.capitalize()
+        self.regenerate_key = AzapiAction(
+            self,
+            "regenerate-key",
+            kind="online_endpoint",
+            resource_id=self.endpoint.id,
+            action="regenerateKeys",
+            method="POST",
+            body={"keyType": key_type},
+        )
+        # Read at every plan (current keys), and after a regeneration when there is one.
+        self.keys = AzapiActionRead(
             self,
             "keys",
             kind="online_endpoint",
             resource_id=self.endpoint.id,
             action="listKeys",
-            method="POST",
-            sensitive_response_export_values=["primaryKey"],
+            sensitive_response_export_values=[f"{props.key_slot}Key"],
+            depends_on=[self.regenerate_key],
         )
         self.key_secret: BundleSecret = props.secrets.add_secret(
-            f"{props.role}-api-key", self.keys.sensitive_output("primaryKey")
+            f"{props.role}-api-key", self.keys.sensitive_output(f"{props.key_slot}Key")
         )
         self.api_base_secret: BundleSecret = props.secrets.add_secret(f"{props.role}-api-base", self.api_base)
 
@@ -311,6 +329,8 @@ class CouncilMemberEndpoint(Construct):
         if props.model.needs_token and not (props.token_reference or "").startswith("azureml://connections/"):
             raise PropsError(path, "token_reference", props.token_reference,
                              f"azureml://connections/<name>/credentials/<key> of the connection holding the token {props.model.hf_model_id} needs")
+        if props.key_slot not in ("primary", "secondary"):
+            raise PropsError(path, "key_slot", props.key_slot, "'primary' or 'secondary'")
         if props.auth_mode not in ("Key", "AADToken"):
             raise PropsError(path, "auth_mode", props.auth_mode, "'Key' or 'AADToken'")
         if props.public_network_access not in ("Enabled", "Disabled"):

@@ -80,6 +80,13 @@ class RouterAppProps:
     # Application Insights that the environment's managed OpenTelemetry agent forwards the
     # router's traces and OTLP logs to; None: no agent (LiteLLM's spans then go nowhere).
     app_insights_connection_string: str | None = None
+    # Raise to replace the master key (random_password keepers).
+    master_key_version: int = 1
+    # Changes whenever a secret the router reads is rotated: it is an environment variable
+    # of the revision, so a new value rolls a new revision, and only a new (or restarted)
+    # revision reads Key Vault references again ("An updated or deleted secret doesn't
+    # automatically affect existing revisions": Container Apps, manage-secrets, read 2026-11-27).
+    keys_version: str = "1"
     # What else must exist before a revision starts (e.g. the shared state's private endpoint).
     waits_for: tuple[ITerraformDependable, ...] = ()
     image: str = DEFAULT_ROUTER_IMAGE
@@ -174,7 +181,7 @@ class RouterApp(Construct):
         )
         self.read_grant = bundle.grant_read("router", self.identity.principal_id)
 
-        master = Password(self, "master-key", length=48, special=False)
+        master = Password(self, "master-key", length=48, special=False, keepers={"version": str(props.master_key_version)})
         master_key = bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
         config = bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
 
@@ -224,6 +231,7 @@ class RouterApp(Construct):
                             *(ContainerAppTemplateContainerEnv(name=var, value=value) for var, value in sorted(props.plain_env.items())),
                             # A config change must roll a new revision: secrets alone do not.
                             ContainerAppTemplateContainerEnv(name="ROUTER_CONFIG_HASH", value=config_hash),
+                            ContainerAppTemplateContainerEnv(name="ROUTER_KEYS_VERSION", value=props.keys_version),
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOG", value=props.log_level),
                             # Use the bundled price map; do not fetch one from the internet at start.
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOCAL_MODEL_COST_MAP", value="True"),
@@ -246,7 +254,9 @@ class RouterApp(Construct):
             # must hold its grant, and the vault must be reachable privately from the VNet
             # (its private endpoint and the privatelink zone's VNet link) by then.
             # A revision gets the agent's variables when it is created: the agent comes first.
-            depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for, *([self.telemetry_agent] if self.telemetry_agent else [])],
+            # ...and every secret it reads is written first, so a new revision reads new values.
+            depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for, *([self.telemetry_agent] if self.telemetry_agent else []),
+                        master_key.resource, config.resource, *(secret.resource for secret in props.secret_env.values())],
             tags=tags,
         )
         # Requests, replicas, restarts, CPU and memory of the app (it has no resource logs).

@@ -138,6 +138,7 @@ class CouncilStack(TerraformStack):
                     token_reference=token.reference if token else None,
                     token_ready=(token.resource,) if token else (),
                     egress_ready=workspace.egress_ready,
+                    key_slot=env.keys.member_key,
                 ),
             )
             for member in env.members
