@@ -49,7 +49,13 @@ def _variants() -> dict[str, dict]:
     ungated = copy.deepcopy(dev)
     for member in ungated["members"]:
         member["model"].pop("hf_token_required", None)
-    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev)}
+    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
+
+
+def _with(data: dict, **sections) -> dict:
+    out = copy.deepcopy(data)
+    out.update(copy.deepcopy(sections))
+    return out
 
 
 def keys_rotated(data: dict) -> dict:

@@ -34,6 +34,12 @@ API_VERSIONS: dict[str, str] = {
     # the REST spec, 2026-11-27); 2025-10-02-preview is the newest that does, and the version
     # Azure Verified Modules' managed-environment module uses for them.
     "container_apps_environment": "Microsoft.App/managedEnvironments@2025-10-02-preview",
+    # Only the managed network's firewall SKU (properties.managedNetwork.firewallSku, Standard or
+    # Basic), which azurerm 4.55's machine_learning_workspace does not manage. Sent through
+    # azapi_update_resource, which azapi does not check against its embedded schema list
+    # (internal/services/resource.go: only azapi_resource is), so a version newer than azapi
+    # 2.5.0 is fine; the body is checked against the vendored REST schema by the tests.
+    "ml_workspace": "Microsoft.MachineLearningServices/workspaces@2026-07-01",
 }
 
 

@@ -77,7 +77,6 @@ class PlatformPrices:
     """Fixed hourly prices besides GPUs and the router (catalog/platform_prices.yaml)."""
 
     firewall_hourly_usd: dict[str, float]
-    firewall_default_sku: str
     firewall_source: str
     private_endpoint_hourly_usd: float
     private_endpoint_source: str
@@ -129,7 +128,6 @@ def _platform(data: dict) -> PlatformPrices:
     firewall, endpoint = data["managed_firewall"], data["private_endpoint"]
     return PlatformPrices(
         firewall_hourly_usd=dict(firewall["hourly_usd"]),
-        firewall_default_sku=firewall["default_sku"],
         firewall_source=firewall["source"],
         private_endpoint_hourly_usd=endpoint["hourly_usd"],
         private_endpoint_source=endpoint["source"],

@@ -254,6 +254,15 @@ class Budget(_Model):
         return self
 
 
+class WorkspaceSettings(_Model):
+    """The Azure ML workspace's managed network."""
+
+    # The Azure Firewall that FQDN outbound rules provision in the managed network. Standard is
+    # Azure ML's default; Basic costs about a third (catalog/platform_prices.yaml) and carries
+    # 250 Mbps, enough for a dev council's image and weight pulls but slower.
+    firewall_sku: Literal["Standard", "Basic"] = "Standard"
+
+
 class Keys(_Model):
     """Key rotation without downtime (README "Rotate keys")."""
 
@@ -288,6 +297,7 @@ class Environment(_Model):
     budget: Budget
     alerts: AlertThresholds = AlertThresholds()
     keys: Keys = Keys()
+    workspace: WorkspaceSettings = WorkspaceSettings()
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":

@@ -163,7 +163,7 @@ def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:
     prices = catalog.platform
     rows = []
     if required_fqdns(env, catalog):  # FQDN outbound rules provision the managed firewall
-        sku = prices.firewall_default_sku
+        sku = env.workspace.firewall_sku
         hourly = prices.firewall_hourly_usd[sku]
         rows.append(PlatformRow(f"managed network firewall ({sku})", 1, hourly, _round(hourly * HOURS_PER_MONTH), prices.firewall_source))
     count = private_endpoint_count(env)

@@ -91,6 +91,7 @@ def workspace_props(
     api_zone_id: str,
     notebooks_zone_id: str,
     outbound_fqdns: tuple[str, ...],
+    firewall_sku: str = "Standard",
 ) -> CouncilWorkspaceProps:
     return CouncilWorkspaceProps(
         name=names.ml_workspace(),
@@ -106,6 +107,7 @@ def workspace_props(
         api_zone_id=api_zone_id,
         notebooks_zone_id=notebooks_zone_id,
         outbound_fqdns=outbound_fqdns,
+        firewall_sku=firewall_sku,
         tags=at.tags,
     )
 

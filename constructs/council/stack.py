@@ -122,6 +122,7 @@ class CouncilStack(TerraformStack):
             api_zone_id=network.zone_id("aml_api"),
             notebooks_zone_id=network.zone_id("aml_notebooks"),
             outbound_fqdns=required_fqdns(env, load_catalog()),
+            firewall_sku=env.workspace.firewall_sku,
         ))
         token = self._hf_token(workspace) if env.needs_hf_token else None
 

@@ -33,7 +33,7 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 )
 from constructs import Construct
 
-from council.azapi import AzapiResource
+from council.azapi import AzapiResource, AzapiUpdate
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
@@ -75,6 +75,9 @@ class CouncilWorkspaceProps:
     outbound_fqdns: tuple[str, ...] = ()
     # Geo-redundant by default: the workspace's artifacts survive a regional outage.
     storage_replication: str = "GRS"
+    # The Azure Firewall that FQDN outbound rules provision in the managed network: Standard
+    # (Azure ML's default) or Basic.
+    firewall_sku: str = "Standard"
     # Zone-redundant registry (Premium; needs a region with availability zones).
     zone_redundant_registry: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -88,6 +91,8 @@ class CouncilWorkspace(Construct):
         check("ml_workspace", props.name, field="name")
         check("storage_account", props.storage_account_name, field="storage_account_name")
         check("container_registry", props.container_registry_name, field="container_registry_name")
+        if props.firewall_sku not in ("Standard", "Basic"):
+            raise PropsError(self.node.path, "firewall_sku", props.firewall_sku, "'Standard' or 'Basic'")
         if props.isolation_mode not in ISOLATION_MODES:
             raise PropsError(self.node.path, "isolation_mode", props.isolation_mode, f"one of {ISOLATION_MODES}")
         if props.outbound_fqdns and props.isolation_mode != "AllowOnlyApprovedOutbound":
@@ -188,7 +193,12 @@ class CouncilWorkspace(Construct):
         # Written one after another: concurrent writes to a workspace's outbound rules
         # lose rules (Azure/terraform-provider-azapi #453), and azurerm 4.55 takes no lock
         # on them. Pulls that need the egress wait for every rule (`egress_ready`).
-        rules: list[MachineLearningWorkspaceNetworkOutboundRuleFqdn] = []
+        # A non-default firewall SKU is set before the first FQDN rule, which provisions the firewall.
+        self.firewall_sku: AzapiUpdate | None = None
+        if props.firewall_sku != "Standard":
+            self.firewall_sku = AzapiUpdate(self, "firewall-sku", kind="ml_workspace", resource_id=self.workspace_id,
+                                            body={"properties": {"managedNetwork": {"firewallSku": props.firewall_sku}}})
+        rules: list = [self.firewall_sku] if self.firewall_sku else []
         for fqdn in sorted(set(props.outbound_fqdns)):
             slug = fqdn.replace(".", "-").replace("*", "any")
             rules.append(
@@ -201,7 +211,7 @@ class CouncilWorkspace(Construct):
                     depends_on=rules[-1:] or None,
                 )
             )
-        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(rules)
+        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(r for r in rules if r is not self.firewall_sku)
         self._diagnostics(props.log_analytics_workspace_id)
         self.private_endpoint = private_endpoint(
             self,
