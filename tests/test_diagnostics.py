@@ -27,6 +27,7 @@ DIAGNOSED: dict[str, list[tuple[str, str]]] = {
 # Types with no diagnostic setting, and why.
 NOT_DIAGNOSED = {
     "azurerm_log_analytics_workspace": "the destination itself",
+    "azurerm_container_app_job": "its console output is the Container Apps environment's (ContainerAppConsoleLogs, diagnosed there)",
     "azurerm_application_insights": "a telemetry sink (workspace-based: its data is already in the Log Analytics workspace)",
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments": "its metrics are the endpoint's (dimension deployment) and the workspace's; no resource logs",
     "Microsoft.MachineLearningServices/workspaces/connections": "configuration, no telemetry",

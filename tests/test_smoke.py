@@ -68,3 +68,34 @@ def test_wrong_or_missing_master_key_is_one_clear_line(council):
     wrong = _smoke(council, key="sk-wrong")
     assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
     assert all(line.startswith("FAIL") and "answered 40" in line for line in wrong.stdout.strip().splitlines())
+
+
+def test_the_job_in_the_vnet_runs_the_same_check(council, stacks):
+    """The synthesized smoke job's own command, run here against the real proxy with the
+    environment the job gives it: the same lines and exit codes as `council smoke`."""
+    from tf import resources
+
+    (job,) = resources(stacks["dev"], "azurerm_container_app_job").values()
+    (container,) = job["template"]["container"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["SMOKE_ROLES"].split(",") == [m.role for m in council.extra["env"].members]
+    assert "${" not in container["command"][2] and "%{" not in container["command"][2], "Terraform would interpolate it"
+    # The master key reaches the job only as the router's Key Vault reference, read with the router's identity.
+    (secret,) = job["secret"]
+    assert secret["name"] == "litellm-master-key" and "key_vault_secret_id" in secret and "value" not in secret
+    (app,) = resources(stacks["dev"], "azurerm_container_app").values()
+    assert job["identity"]["identity_ids"] == app["identity"]["identity_ids"]
+    assert job["manual_trigger_config"]["parallelism"] == 1 and job["replica_retry_limit"] == 0
+    run_env = {**{k: v for k, v in os.environ.items() if k != "LITELLM_MASTER_KEY"},
+               "ROUTER_URL": council.base, "LITELLM_MASTER_KEY": council.master_key, "SMOKE_ROLES": env["SMOKE_ROLES"], "SMOKE_TIMEOUT": "30"}
+    command = [sys.executable if c == "python" else c for c in container["command"]]
+    ok = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=300, cwd="/")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert [line.split()[1].rstrip(":") for line in ok.stdout.strip().splitlines()[:-1]] == env["SMOKE_ROLES"].split(",")
+    fallback = council.extra["env"].router.fallbacks[0]
+    council.fakes[fallback.role].mode = "fail"
+    try:
+        down = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=300, cwd="/")
+    finally:
+        council.fakes[fallback.role].mode = "ok"
+    assert down.returncode == 1 and down.stderr.strip().splitlines()[-1] == f"failed: {fallback.role}"

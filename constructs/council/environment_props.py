@@ -25,7 +25,9 @@ from council.router_app import RouterAppProps
 from council.router_contract import telemetry_environment
 from council.router_database import RouterDatabaseProps
 from council.router_state import RouterStateProps
+from council.policy import ROUTER_TIME_BUDGET_SECONDS
 from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
+from council.smoke_job import SmokeJobProps
 from council.workspace import CouncilWorkspaceProps
 
 
@@ -215,6 +217,29 @@ def router_props(
         concurrent_requests=router.concurrent_requests,
         external_ingress=router.external_ingress,
         workload_profiles=router.environment_type == "workload-profiles",
+        tags=at.tags,
+    )
+
+
+def smoke_job_props(
+    env: Environment, names: Names, at: Placement, *, environment_id: str, identity_id: str, secrets: SecretBundle,
+    master_key: BundleSecret, router_url: str, waits_for: tuple[ITerraformDependable, ...],
+) -> SmokeJobProps:
+    return SmokeJobProps(
+        name=names.smoke_job(),
+        resource_group_name=at.resource_group_name,
+        location=at.location,
+        environment_id=environment_id,
+        identity_id=identity_id,
+        secrets=secrets,
+        master_key=master_key,
+        router_url=router_url,
+        roles=tuple(m.role for m in env.members),
+        image=env.router.image,
+        # Longer than any path through the router may take (council.policy).
+        member_timeout_seconds=ROUTER_TIME_BUDGET_SECONDS + 10,
+        workload_profiles=env.router.environment_type == "workload-profiles",
+        waits_for=waits_for,
         tags=at.tags,
     )
 

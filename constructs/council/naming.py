@@ -156,6 +156,10 @@ class Names:
     def container_app(self) -> str:
         return check("container_app", f"ca-{self.prefix}-router-{self.stack}"[:32].rstrip("-"))
 
+    def smoke_job(self) -> str:
+        """The post-deploy check's Container Apps job (same name rules as a container app)."""
+        return check("container_app", f"caj-{self.prefix}-smoke-{self.stack}"[:32].rstrip("-"))
+
     def container_app_environment(self) -> str:
         return self._emit(check("container_app_environment", f"cae-{self._base}"))
 

@@ -183,6 +183,7 @@ class RouterApp(Construct):
 
         master = Password(self, "master-key", length=48, special=False, keepers={"version": str(props.master_key_version)})
         master_key = bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
+        self.master_key_secret: BundleSecret = master_key
         config = bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
 
         secret_env = {MASTER_KEY_ENV: master_key.name, **{var: secret.name for var, secret in props.secret_env.items()}}

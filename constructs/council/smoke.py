@@ -67,3 +67,29 @@ def smoke(router_url: str, master_key: str, roles: list[str], *, timeout: float 
     """Check every role in turn (one request each, so a slow member does not hide another)."""
     with httpx.Client(base_url=router_url.rstrip("/"), timeout=timeout, trust_env=False) as client:
         return [check_member(client, role, master_key) for role in roles]
+
+
+def main_from_environment() -> int:
+    """What the smoke job runs (this file is its whole program, `python -c`): ROUTER_URL,
+    LITELLM_MASTER_KEY and SMOKE_ROLES (comma-separated) come from the job's environment."""
+    import os
+    import sys
+
+    roles = [r for r in os.environ["SMOKE_ROLES"].split(",") if r]
+    results = smoke(os.environ["ROUTER_URL"], os.environ["LITELLM_MASTER_KEY"], roles, timeout=float(os.environ.get("SMOKE_TIMEOUT", "120")))
+    for result in results:
+        print(result.line(), flush=True)
+    failed = [r.role for r in results if not r.ok]
+    print(f"failed: {', '.join(failed)}" if failed else f"all {len(results)} members serving", file=sys.stderr if failed else sys.stdout, flush=True)
+    return 1 if failed else 0
+
+
+def job_program() -> str:
+    """This module's source: the smoke job's program, so the job and `council smoke` are one check."""
+    from pathlib import Path
+
+    return Path(__file__).read_text(encoding="utf-8")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main_from_environment())

@@ -42,6 +42,7 @@ from council.router_contract import DATABASE_URL_ENV, REDIS_HOST_ENV, REDIS_PASS
 from council.router_database import RouterDatabase
 from council.router_state import RouterState
 from council.secret_bundle import BundleSecret, SecretBundle
+from council.smoke_job import SmokeJob
 from council.workspace import CouncilWorkspace
 
 HF_TOKEN_CONNECTION = "hf-token"
@@ -182,6 +183,17 @@ class CouncilStack(TerraformStack):
             waits_for=waits_for,
             app_insights_connection_string=workspace.app_insights_connection_string,
             stack=id,
+        ))
+
+        # The post-deploy check, inside the VNet (README "Check a deploy").
+        SmokeJob(self, "smoke", props=props.smoke_job_props(
+            env, names, at,
+            environment_id=self.router.environment.id,
+            identity_id=self.router.identity.id,
+            secrets=secrets,
+            master_key=self.router.master_key_secret,
+            router_url=self.router.internal_url,
+            waits_for=(self.router.read_grant,),
         ))
 
         # ------------------------------------------------------------ money and alerts
