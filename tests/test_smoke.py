@@ -99,3 +99,87 @@ def test_the_job_in_the_vnet_runs_the_same_check(council, stacks):
     finally:
         council.fakes[fallback.role].mode = "ok"
     assert down.returncode == 1 and down.stderr.strip().splitlines()[-1] == f"failed: {fallback.role}"
+
+
+SUBSCRIPTION = "11111111-2222-3333-4444-555555555555"
+
+
+def _job_lines(council, stacks, *, down: str | None = None) -> list[str]:
+    """What the smoke job prints (stdout and stderr, as its console log holds them), produced by
+    the synthesized job's program against the real proxy."""
+    from tf import resources
+
+    (job,) = resources(stacks["dev"], "azurerm_container_app_job").values()
+    (container,) = job["template"]["container"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    run_env = {**os.environ, "ROUTER_URL": council.base, "LITELLM_MASTER_KEY": council.master_key, "SMOKE_ROLES": env["SMOKE_ROLES"], "SMOKE_TIMEOUT": "30"}
+    if down:
+        council.fakes[down].mode = "fail"
+    try:
+        run = subprocess.run([sys.executable, "-c", container["command"][2]], env=run_env, capture_output=True, text=True, timeout=300, cwd="/")
+    finally:
+        if down:
+            council.fakes[down].mode = "ok"
+    return run.stdout.strip().splitlines() + run.stderr.strip().splitlines()
+
+
+def _smoke_through_arm(tmp_path, fake, *extra: str) -> subprocess.CompletedProcess:
+    from fake_arm import fake_az
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_", "LITELLM_MASTER_KEY"))}
+    env.update({
+        "PATH": f"{fake_az(tmp_path)}{os.pathsep}{env['PATH']}",
+        "AZURE_TOKEN_CREDENTIALS": "AzureCliCredential",  # azure-identity: use only the Azure CLI sign-in
+        "REQUESTS_CA_BUNDLE": str(fake.cert),  # trust the fake's self-signed certificate
+    })
+    return subprocess.run([sys.executable, "-m", "council.cli", "smoke", "dev", "--subscription", SUBSCRIPTION, "--arm-url", fake.url,
+                           "--logs-url", fake.url, "--poll-seconds", "0.1", *extra], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+
+
+def _fake_for_dev(tmp_path):
+    from conftest import raw_environment
+    from council.config import parse_environment
+    from council.naming import names_for
+    from fake_arm import FakeAzure
+
+    env = parse_environment({**raw_environment("dev"), "subscription_id": SUBSCRIPTION}, "dev.yaml")
+    names = names_for(env, "dev")
+    group = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{names.resource_group()}/providers/Microsoft.App"
+    return FakeAzure(job_path=f"{group}/jobs/{names.smoke_job()}",
+                     environment_id=f"{group}/managedEnvironments/{names.container_app_environment()}").start(tmp_path)
+
+
+def test_without_a_router_url_the_job_runs_inside_the_vnet_through_arm(council, stacks, tmp_path):
+    fake = _fake_for_dev(tmp_path)
+    fake.log_lines = _job_lines(council, stacks)
+    try:
+        result = _smoke_through_arm(tmp_path, fake)
+    finally:
+        fake.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    roles = [m.role for m in council.extra["env"].members]
+    assert [line.split()[1].rstrip(":") for line in result.stdout.strip().splitlines() if line.startswith(("ok", "FAIL"))] == roles
+    methods = [(m, p.split("?")[0].rsplit("/", 1)[-1]) for m, p in fake.requests]
+    assert methods[0] == ("POST", "start") and ("GET", fake.execution) in methods and methods[-1][1] == "query"
+    assert "Running" in result.stderr and "Succeeded" in result.stderr  # progress while it waits
+
+
+def test_a_failed_job_names_the_member_that_is_down(council, stacks, tmp_path):
+    fallback = council.extra["env"].router.fallbacks[0]
+    fake = _fake_for_dev(tmp_path)
+    fake.log_lines, fake.final_status = _job_lines(council, stacks, down=fallback.role), "Failed"
+    try:
+        result = _smoke_through_arm(tmp_path, fake)
+    finally:
+        fake.stop()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert any(line.startswith("FAIL") and fallback.role in line for line in result.stdout.splitlines())
+    assert result.stderr.strip().splitlines()[-1] == f"failed: {fallback.role}"
+
+
+def test_no_subscription_is_one_clear_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "ARM_"))}
+    result = subprocess.run([sys.executable, "-m", "council.cli", "smoke", "dev"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: --subscription: not given;")

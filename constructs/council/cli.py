@@ -94,6 +94,8 @@ def _smoke(args: argparse.Namespace) -> int:
 
     path = resolve(args.env)
     env = load_environment(path)
+    if not args.router_url:
+        return _smoke_job(args, env, path.stem)
     master_key = os.environ.get("LITELLM_MASTER_KEY")
     if not master_key:
         raise CouncilError("LITELLM_MASTER_KEY", None, "not set; export the router's master key (Key Vault secret litellm-master-key)")
@@ -107,6 +109,42 @@ def _smoke(args: argparse.Namespace) -> int:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
         return 1
     print(f"all {len(results)} members serving", file=sys.stderr)
+    return 0
+
+
+def _smoke_job(args: argparse.Namespace, env, stack: str) -> int:
+    """Start the environment's smoke job through ARM, wait, print its lines."""
+    import os
+
+    from council.naming import names_for
+    from council.smoke_remote import run_smoke_job
+
+    subscription = args.subscription or env.subscription_id or os.environ.get("AZURE_SUBSCRIPTION_ID") or os.environ.get("ARM_SUBSCRIPTION_ID")
+    if not subscription:
+        raise CouncilError("--subscription", None, "not given; pass the subscription the council is deployed in "
+                                                   "(or set AZURE_SUBSCRIPTION_ID), or check a reachable router with --router-url")
+    names = names_for(env.model_copy(update={"subscription_id": subscription}), stack)
+    group = names.resource_group()
+    environment_id = (f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.App/managedEnvironments/"
+                      f"{names.container_app_environment()}")
+    from azure.core.exceptions import AzureError
+
+    try:
+        run = run_smoke_job(subscription_id=subscription, resource_group=group, job_name=names.smoke_job(), environment_id=environment_id,
+                            arm_url=args.arm_url, logs_url=args.logs_url, poll_seconds=args.poll_seconds,
+                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except AzureError as error:  # sign-in, permissions, a missing job: the user's setup, said in one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CouncilError(names.smoke_job(), None, f"could not run the smoke job: {first}") from None
+    for line in run.lines or []:
+        print(line)
+    if run.lines is None:
+        print(f"the job's lines are not in Log Analytics yet: az containerapp job logs show -g {group} -n {names.smoke_job()} "
+              f"--execution {run.execution} --container smoke", file=sys.stderr)
+    if run.status != "Succeeded":
+        failed = next((line.removeprefix("failed: ") for line in (run.lines or []) if line.startswith("failed: ")), None)
+        print(f"failed: {failed}" if failed else f"failed: execution {run.execution} ended {run.status}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -133,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     board.set_defaults(run=_board)
     smoke = commands.add_parser("smoke", help="call every member of ENV through the router; exit 1 naming each one not serving")
     smoke.add_argument("env", metavar="ENV")
-    smoke.add_argument("--router-url", required=True, help="the router's URL, reachable from here (inside the VNet, or a port-forward)")
+    smoke.add_argument("--router-url", help="check a router reachable from here directly (needs LITELLM_MASTER_KEY); "
+                                          "without it, the environment's smoke job runs inside the VNet, started through ARM")
+    smoke.add_argument("--subscription", help="the council's subscription (default: the file's subscription_id, AZURE_SUBSCRIPTION_ID)")
+    smoke.add_argument("--arm-url", help="Azure Resource Manager endpoint (default: Azure public cloud)")
+    smoke.add_argument("--logs-url", help="Log Analytics query endpoint (default: Azure public cloud)")
+    smoke.add_argument("--poll-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
     smoke.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each member (default 120)")
     smoke.set_defaults(run=_smoke)
     args = parser.parse_args(argv)
