@@ -78,7 +78,24 @@ class AzapiProvider(TerraformProvider):
         )
 
 
-class _AzapiBase(TerraformResource):
+def _api_type(kind: str) -> str:
+    """`type@api-version` for `kind` from the one table."""
+    if kind not in API_VERSIONS:
+        raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
+    return API_VERSIONS[kind]
+
+
+class _References:
+    """Attribute references made once each: every token costs a jsii round trip."""
+
+    def _reference(self, attribute: str) -> str:
+        cache = self.__dict__.setdefault("_reference_cache", {})
+        if attribute not in cache:
+            cache[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
+        return cache[attribute]
+
+
+class _AzapiBase(_References, TerraformResource):
     def __init__(
         self,
         scope: Construct,
@@ -89,8 +106,7 @@ class _AzapiBase(TerraformResource):
         depends_on: Sequence[ITerraformDependable] = (),
         timeouts: Timeouts | None = None,
     ) -> None:
-        if kind not in API_VERSIONS:
-            raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
+        azapi_type = _api_type(kind)
         super().__init__(
             scope,
             id,
@@ -98,12 +114,11 @@ class _AzapiBase(TerraformResource):
             terraform_generator_metadata=_METADATA,
             depends_on=list(depends_on) or None,
         )
-        self.azapi_type = API_VERSIONS[kind]
+        self.azapi_type = azapi_type
         self.resource_type = resource_type
         # What this resource synthesizes, kept Python-side so that readers (the
         # security Aspect) need no round trip to the jsii process.
         self.attributes: dict[str, Any] = {}
-        self._references: dict[str, str] = {}
         self._set("type", self.azapi_type)
         if timeouts is not None and timeouts.block():
             self._set("timeouts", timeouts.block())
@@ -111,12 +126,6 @@ class _AzapiBase(TerraformResource):
     def _set(self, key: str, value: Any) -> None:
         self.attributes[key] = value
         self.add_override(key, value)
-
-    def _reference(self, attribute: str) -> str:
-        # Each token costs a jsii round trip: make it once per attribute.
-        if attribute not in self._references:
-            self._references[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
-        return self._references[attribute]
 
     @property
     def id(self) -> str:
@@ -273,7 +282,7 @@ class AzapiAction(_AzapiBase):
         return self._reference(f"sensitive_output.{path}")
 
 
-class AzapiActionRead(TerraformDataSource):
+class AzapiActionRead(_References, TerraformDataSource):
     """`data "azapi_resource_action"`: a read-only ARM action (e.g. `listKeys`), run at every
     plan, so what it returns is current. Terraform defers the read to apply when a resource
     it depends on has changes (e.g. the key regeneration before it), so it then returns what
@@ -291,8 +300,7 @@ class AzapiActionRead(TerraformDataSource):
         sensitive_response_export_values: Sequence[str] = (),
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        if kind not in API_VERSIONS:
-            raise KeyError(f"no api-version registered for {kind!r}; add it to API_VERSIONS")
+        azapi_type = _api_type(kind)
         super().__init__(
             scope,
             id,
@@ -301,15 +309,11 @@ class AzapiActionRead(TerraformDataSource):
             depends_on=list(depends_on) or None,
         )
         self.attributes: dict[str, Any] = {}
-        for key, value in (("type", API_VERSIONS[kind]), ("resource_id", resource_id), ("action", action), ("method", method)):
+        for key, value in (("type", azapi_type), ("resource_id", resource_id), ("action", action), ("method", method)):
             self.attributes[key] = value
             self.add_override(key, value)
         if sensitive_response_export_values:
             self.add_override("sensitive_response_export_values", list(sensitive_response_export_values))
-        self._references: dict[str, str] = {}
 
     def sensitive_output(self, path: str) -> str:
-        attribute = f"sensitive_output.{path}"
-        if attribute not in self._references:
-            self._references[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
-        return self._references[attribute]
+        return self._reference(f"sensitive_output.{path}")
