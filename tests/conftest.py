@@ -32,6 +32,8 @@ EXISTING_NETWORK = {
         "notebooks_azure_net": f"{SUB}/privateDnsZones/privatelink.notebooks.azure.net",
         "vaultcore_azure_net": f"{SUB}/privateDnsZones/privatelink.vaultcore.azure.net",
         "redis_azure_net": f"{SUB}/privateDnsZones/privatelink.redis.azure.net",
+        "blob_core_windows_net": f"{SUB}/privateDnsZones/privatelink.blob.core.windows.net",
+        "file_core_windows_net": f"{SUB}/privateDnsZones/privatelink.file.core.windows.net",
     },
 }
 

@@ -21,6 +21,8 @@ def test_existing_network_is_adopted_not_created(stacks):
             ("vault",): [zones["vaultcore_azure_net"]],
             ("amlworkspace",): [zones["api_azureml_ms"], zones["notebooks_azure_net"]],
             ("redisEnterprise",): [zones["redis_azure_net"]],
+            ("blob",): [zones["blob_core_windows_net"]],
+            ("file",): [zones["file_core_windows_net"]],
         }[tuple(sub)]
         assert pe["private_dns_zone_group"]["private_dns_zone_ids"] == expected
     (env,) = resources(lz, "azurerm_container_app_environment").values()
@@ -37,8 +39,9 @@ def test_created_network_links_every_zone_to_the_vnet(stacks):
     from conftest import raw_environment
 
     shared_state = raw_environment("dev").get("router", {}).get("shared_state", "azure-managed-redis") != "none"
-    # AML api + notebooks, Key Vault, the Container Apps environment's domain, and Redis when shared.
-    assert len(links) == len(resources(dev, "azurerm_private_dns_zone")) == 4 + shared_state
+    # AML api + notebooks, Key Vault, workspace storage blob + file, the Container Apps
+    # environment's domain, and Redis when shared.
+    assert len(links) == len(resources(dev, "azurerm_private_dns_zone")) == 6 + shared_state
     assert all(link["virtual_network_id"] == f"${{azurerm_virtual_network.{vnet_key}.id}}" for link in links)
 
 

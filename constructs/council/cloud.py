@@ -17,6 +17,8 @@ ZONE_FILE_FIELDS = {
     "key_vault": "vaultcore_azure_net",
     "redis": "redis_azure_net",
     "postgres": "postgres_database_azure_com",
+    "storage_blob": "blob_core_windows_net",
+    "storage_file": "file_core_windows_net",
 }
 
 
@@ -40,6 +42,10 @@ AZURE_PUBLIC = CloudProfile(
         "redis": "privatelink.redis.azure.net",
         # Azure Database for PostgreSQL flexible server (group id postgresqlServer).
         "postgres": "privatelink.postgres.database.azure.com",
+        # The workspace storage account's blob and file services (group ids blob, file):
+        # private-endpoint-dns, "Storage" (read 2026-11-27).
+        "storage_blob": "privatelink.blob.core.windows.net",
+        "storage_file": "privatelink.file.core.windows.net",
     },
 )
 

@@ -109,6 +109,10 @@ class ExistingPrivateDnsZones(_Model):
     redis_azure_net: str | None = None
     # privatelink.postgres.database.azure.com: needed while router.virtual_keys is on.
     postgres_database_azure_com: str | None = None
+    # privatelink.blob/file.core.windows.net for the workspace storage's private endpoints;
+    # when not given, the council creates these zones in its own resource group and links them.
+    blob_core_windows_net: str | None = None
+    file_core_windows_net: str | None = None
 
 
 _SUBNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"

@@ -154,9 +154,10 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
 
 
 def private_endpoint_count(env: Environment) -> int:
-    """Private endpoints the stack creates: both Key Vaults and the workspace, plus the
-    router's Redis and PostgreSQL when the environment has them."""
-    return 3 + (env.router.shared_state == "azure-managed-redis") + bool(env.router.virtual_keys)
+    """Private endpoints the stack creates: both Key Vaults, the workspace, the workspace
+    storage's blob and file services, plus the router's Redis and PostgreSQL when the
+    environment has them."""
+    return 5 + (env.router.shared_state == "azure-managed-redis") + bool(env.router.virtual_keys)
 
 
 def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:

@@ -94,6 +94,7 @@ def workspace_props(
     notebooks_zone_id: str,
     outbound_fqdns: tuple[str, ...],
     firewall_sku: str = "Standard",
+    storage_private_links: tuple[tuple[str, PrivateLink], ...] = (),
 ) -> CouncilWorkspaceProps:
     return CouncilWorkspaceProps(
         name=names.ml_workspace(),
@@ -110,6 +111,7 @@ def workspace_props(
         notebooks_zone_id=notebooks_zone_id,
         outbound_fqdns=outbound_fqdns,
         firewall_sku=firewall_sku,
+        storage_private_links=storage_private_links,
         tags=at.tags,
     )
 

@@ -124,6 +124,12 @@ class CouncilStack(TerraformStack):
             notebooks_zone_id=network.zone_id("aml_notebooks"),
             outbound_fqdns=required_fqdns(env, load_catalog()),
             firewall_sku=env.workspace.firewall_sku,
+            storage_private_links=tuple(
+                (subresource, network.private_link(f"storage_{subresource}", endpoint_name=names.private_endpoint(f"st{subresource}"),
+                                                   zone_name=AZURE_PUBLIC.zone(f"storage_{subresource}"),
+                                                   resource_group_name=at.resource_group_name, tags=tags))
+                for subresource in ("blob", "file")
+            ),
         ))
         token = self._hf_token(workspace) if env.needs_hf_token else None
 

@@ -37,7 +37,7 @@ from council.azapi import AzapiResource, AzapiUpdate
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
-from council.private_link import private_endpoint
+from council.private_link import PrivateLink, private_endpoint, private_endpoint_to
 
 ISOLATION_MODES = ("AllowOnlyApprovedOutbound", "AllowInternetOutbound")
 
@@ -75,6 +75,9 @@ class CouncilWorkspaceProps:
     outbound_fqdns: tuple[str, ...] = ()
     # Geo-redundant by default: the workspace's artifacts survive a regional outage.
     storage_replication: str = "GRS"
+    # Private endpoints for the workspace storage in the council's network: storage
+    # subresource ("blob", "file") -> where it goes (CouncilNetwork.private_link).
+    storage_private_links: tuple[tuple[str, PrivateLink], ...] = ()
     # The Azure Firewall that FQDN outbound rules provision in the managed network: Standard
     # (Azure ML's default) or Basic.
     firewall_sku: str = "Standard"
@@ -213,6 +216,11 @@ class CouncilWorkspace(Construct):
             )
         self.egress_ready: tuple[ITerraformDependable, ...] = tuple(r for r in rules if r is not self.firewall_sku)
         self._diagnostics(props.log_analytics_workspace_id)
+        # The storage is reachable only privately, from the council's network too (Azure ML itself
+        # uses the managed network's own private endpoints to it).
+        for subresource, link in props.storage_private_links:
+            private_endpoint_to(self, f"storage-{subresource}-endpoint", link=link, target_id=self.storage.id, subresource=subresource,
+                                resource_group_name=props.resource_group_name, location=props.location, tags=props.tags)
         self.private_endpoint = private_endpoint(
             self,
             "private-endpoint",
