@@ -1,9 +1,11 @@
-"""`council` command line: look at an environment without deploying it.
+"""`council` command line: look at an environment before deploying it, and check it after.
 
     council render-router-config ENV   print the LiteLLM config the router will load
     council validate [ENV ...]         check environment files; exit 2 on any problem
     council describe ENV [--format json]   members, GPU headroom, cost, quota
     council diagram ENV --output FILE  architecture picture (.svg, .png, .mmd)
+    council board ENV --output FILE    the monitoring workbook (.json definition, .svg picture)
+    council smoke ENV [--router-url URL]   is every member serving? (exit 1 naming those that are not)
 
 ENV is an environment name (`dev` -> environments/dev.yaml) or a path to a file.
 User mistakes print one line each (`error: file: field: problem`), never a traceback.
