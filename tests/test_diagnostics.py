@@ -37,6 +37,7 @@ NOT_DIAGNOSED = {
     "azurerm_network_security_group": "flow logs need Network Watcher (not part of this stack); the NSG's rule-counter logs are retired",
     "azurerm_virtual_network": "flow logs need Network Watcher (not part of this stack)",
     "azurerm_subnet": "configuration",
+    "azurerm_network_security_rule": "configuration of its NSG",
     "azurerm_subnet_network_security_group_association": "configuration",
     "azurerm_private_endpoint": "metrics only in the platform metrics store; no resource logs",
     "azurerm_private_dns_zone": "no resource logs",

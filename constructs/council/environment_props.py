@@ -56,6 +56,9 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
             apps_subnet_cidr=env.network.apps_subnet,
             private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
             delegate_apps_subnet=env.router.environment_type == "workload-profiles",
+            # Key Vault and Azure ML (443), and the router's Redis (10000) and PostgreSQL (5432) when it has them.
+            private_endpoint_ports=(443, *((10000,) if env.router.shared_state == "azure-managed-redis" else ()),
+                                    *((5432,) if env.router.virtual_keys else ())),
             cloud=AZURE_PUBLIC,
             tags=at.tags,
         )

@@ -13,6 +13,7 @@ from typing import Mapping
 
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
+from cdktf_cdktf_provider_azurerm.network_security_rule import NetworkSecurityRule
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
 from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
 from cdktf_cdktf_provider_azurerm.subnet import Subnet, SubnetDelegation, SubnetDelegationServiceDelegation
@@ -44,6 +45,9 @@ class NewNetworkProps:
     # Workload-profiles Container Apps environments need the apps subnet delegated;
     # consumption-only ones need it undelegated.
     delegate_apps_subnet: bool = True
+    # TCP ports the apps subnet may reach on the private endpoints (Key Vault and Azure ML
+    # 443, Redis 10000, PostgreSQL 5432): nothing else may reach them.
+    private_endpoint_ports: tuple[int, ...] = (443,)
     cloud: CloudProfile = AZURE_PUBLIC
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -54,6 +58,43 @@ class ExistingNetworkProps:
     private_endpoints_subnet_id: str
     # purpose (ZONE_PURPOSES) -> private DNS zone resource id
     private_dns_zone_ids: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class NsgRule:
+    subnet: str  # "apps" or "private-endpoints"
+    name: str
+    priority: int
+    access: str
+    protocol: str
+    source: str
+    destination: str
+    ports: tuple[str, ...]
+    why: str
+
+
+def nsg_rules(apps_cidr: str, endpoints_cidr: str, endpoint_ports: tuple[int, ...]) -> list[NsgRule]:
+    """Inbound rules of both subnets. The apps subnet's follow Microsoft's table for an
+    internal workload-profiles Container Apps environment (learn.microsoft.com/azure/
+    container-apps/firewall-integration, "Inbound", ms.date 2026-04-01): clients to 80/31080
+    and 443/31443, Azure Load Balancer probes to 30000-32767; plus the environment's own
+    traffic inside its subnet, and no inbound from the internet. The private endpoints may
+    be reached only from the apps subnet, on the ports of the services behind them.
+    Outbound stays open: the router's image comes from ghcr.io, which no service tag covers."""
+    ports = tuple(str(p) for p in sorted(set(endpoint_ports)))
+    return [
+        NsgRule("apps", "allow-vnet-clients", 100, "Allow", "Tcp", "VirtualNetwork", apps_cidr, ("80", "443", "31080", "31443"),
+                "clients in the network reach the router's internal ingress"),
+        NsgRule("apps", "allow-load-balancer-probes", 110, "Allow", "Tcp", "AzureLoadBalancer", apps_cidr, ("30000-32767",),
+                "Azure Load Balancer probes the environment's backend pools"),
+        NsgRule("apps", "allow-environment-internal", 120, "Allow", "*", apps_cidr, apps_cidr, ("*",),
+                "the Container Apps environment's own traffic inside its subnet"),
+        NsgRule("apps", "deny-internet", 4000, "Deny", "*", "Internet", "*", ("*",), "nothing inbound from the internet"),
+        NsgRule("private-endpoints", "allow-apps-to-services", 100, "Allow", "Tcp", apps_cidr, endpoints_cidr, ports,
+                "the router reaches Key Vault, Azure ML, Redis and PostgreSQL through their private endpoints"),
+        NsgRule("private-endpoints", "deny-everything-else", 4096, "Deny", "*", "*", "*", ("*",),
+                "nothing else reaches the private endpoints"),
+    ]
 
 
 class CouncilNetwork(Construct):
@@ -124,8 +165,8 @@ class CouncilNetwork(Construct):
             address_prefixes=[props.private_endpoints_subnet_cidr],
             private_endpoint_network_policies="Enabled",
         )
-        # Every subnet gets an NSG: Azure's default rules (VNet in, deny internet in) plus
-        # whatever a landing zone team adds later, in one visible place.
+        # Every subnet gets an NSG whose rules say which flows the council needs.
+        nsgs = {}
         for purpose, subnet in (("apps", apps), ("private-endpoints", endpoints)):
             nsg = NetworkSecurityGroup(
                 self,
@@ -137,6 +178,17 @@ class CouncilNetwork(Construct):
             )
             SubnetNetworkSecurityGroupAssociation(
                 self, f"{purpose}-nsg-association", subnet_id=subnet.id, network_security_group_id=nsg.id
+            )
+            nsgs[purpose] = nsg
+        for rule in nsg_rules(props.apps_subnet_cidr, props.private_endpoints_subnet_cidr, props.private_endpoint_ports):
+            NetworkSecurityRule(
+                self, f"{rule.subnet}-nsg-{rule.name}", resource_group_name=props.resource_group_name,
+                network_security_group_name=nsgs[rule.subnet].name, name=rule.name, priority=rule.priority, direction="Inbound",
+                access=rule.access, protocol=rule.protocol, source_address_prefix=rule.source, source_port_range="*",
+                destination_address_prefix=rule.destination,
+                destination_port_range=rule.ports[0] if len(rule.ports) == 1 else None,
+                destination_port_ranges=list(rule.ports) if len(rule.ports) > 1 else None,
+                description=rule.why,
             )
         self.vnet_id = vnet.id
         self.apps_subnet_id = apps.id
