@@ -57,21 +57,25 @@ def _scannable_copy(stack: dict, directory) -> str:
     return str(directory)
 
 
-@pytest.mark.parametrize("name", ["dev", "prod", "lz", "tfc", "open"])
-def test_checkov_finds_no_failed_check(checkov, skips, stacks, tmp_path, name):
+def _scan(checkov: str, stack: dict, directory, *selection: str) -> tuple[int, dict]:
+    """checkov's exit code and JSON report for one stack, with `selection` (--check / --skip-check ...)."""
     result = subprocess.run(
-        [checkov, "-d", _scannable_copy(stacks[name], tmp_path / name), "--framework", "terraform_json", "--skip-download",
-         "-o", "json", "--skip-check", ",".join(skips)],
+        [checkov, "-d", _scannable_copy(stack, directory), "--framework", "terraform_json", "--skip-download", "-o", "json", *selection],
         capture_output=True, text=True, timeout=600, env={**os.environ, "LOG_LEVEL": "ERROR"},
     )
     assert result.returncode in (0, 1), result.stderr[-2000:]
     report = json.loads(result.stdout)
-    report = report[0] if isinstance(report, list) else report
+    return result.returncode, report[0] if isinstance(report, list) else report
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "lz", "tfc", "open"])
+def test_checkov_finds_no_failed_check(checkov, skips, stacks, tmp_path, name):
+    returncode, report = _scan(checkov, stacks[name], tmp_path / name, "--skip-check", ",".join(skips))
     summary, results = report["summary"], report["results"]
     assert summary["parsing_errors"] == 0
     failed = [f"{c['check_id']} {c['resource']}: {c['check_name']}" for c in results.get("failed_checks", [])]
     assert failed == [], "\n".join(failed)
-    assert result.returncode == 0
+    assert returncode == 0
     # checkov can pass silently when it parses nothing: it must have checked these resources.
     checked = {c["resource"] for kind in ("passed_checks", "failed_checks") for c in results.get(kind, [])}
     expected = {
@@ -89,13 +93,6 @@ def test_no_skip_is_stale(checkov, skips, stacks, tmp_path):
     must leave the skip list (and its reason with it)."""
     failing: set[str] = set()
     for name in ("dev", "prod"):
-        result = subprocess.run(
-            [checkov, "-d", _scannable_copy(stacks[name], tmp_path / name), "--framework", "terraform_json", "--skip-download",
-             "-o", "json", "--check", ",".join(skips)],
-            capture_output=True, text=True, timeout=600, env={**os.environ, "LOG_LEVEL": "ERROR"},
-        )
-        assert result.returncode in (0, 1), result.stderr[-2000:]
-        report = json.loads(result.stdout)
-        report = report[0] if isinstance(report, list) else report
+        _, report = _scan(checkov, stacks[name], tmp_path / name, "--check", ",".join(skips))
         failing |= {c["check_id"] for c in report["results"].get("failed_checks", [])}
     assert set(skips) <= failing, f"stale skips (the stacks pass them now): {sorted(set(skips) - failing)}"
