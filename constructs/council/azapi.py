@@ -86,7 +86,13 @@ def _api_type(kind: str) -> str:
 
 
 class _References:
-    """Attribute references made once each: every token costs a jsii round trip."""
+    """What an azapi element synthesizes, kept Python-side (`attributes`, read by the security
+    Aspect with no round trip to the jsii process), and attribute references made once each:
+    every token costs a jsii round trip."""
+
+    def _set(self, key: str, value: Any) -> None:
+        self.attributes[key] = value
+        self.add_override(key, value)
 
     def _reference(self, attribute: str) -> str:
         cache = self.__dict__.setdefault("_reference_cache", {})
@@ -122,10 +128,6 @@ class _AzapiBase(_References, TerraformResource):
         self._set("type", self.azapi_type)
         if timeouts is not None and timeouts.block():
             self._set("timeouts", timeouts.block())
-
-    def _set(self, key: str, value: Any) -> None:
-        self.attributes[key] = value
-        self.add_override(key, value)
 
     @property
     def id(self) -> str:
@@ -310,10 +312,9 @@ class AzapiActionRead(_References, TerraformDataSource):
         )
         self.attributes: dict[str, Any] = {}
         for key, value in (("type", azapi_type), ("resource_id", resource_id), ("action", action), ("method", method)):
-            self.attributes[key] = value
-            self.add_override(key, value)
+            self._set(key, value)
         if sensitive_response_export_values:
-            self.add_override("sensitive_response_export_values", list(sensitive_response_export_values))
+            self._set("sensitive_response_export_values", list(sensitive_response_export_values))
 
     def sensitive_output(self, path: str) -> str:
         return self._reference(f"sensitive_output.{path}")

@@ -201,7 +201,8 @@ class CouncilWorkspace(Construct):
         if props.firewall_sku != "Standard":
             self.firewall_sku = AzapiUpdate(self, "firewall-sku", kind="ml_workspace", resource_id=self.workspace_id,
                                             body={"properties": {"managedNetwork": {"firewallSku": props.firewall_sku}}})
-        rules: list = [self.firewall_sku] if self.firewall_sku else []
+        rules: list[MachineLearningWorkspaceNetworkOutboundRuleFqdn] = []
+        first_waits_for = [self.firewall_sku] if self.firewall_sku else []
         for fqdn in sorted(set(props.outbound_fqdns)):
             slug = fqdn.replace(".", "-").replace("*", "any")
             rules.append(
@@ -211,10 +212,10 @@ class CouncilWorkspace(Construct):
                     name=f"allow-{slug}"[:64],
                     workspace_id=self.workspace_id,
                     destination_fqdn=fqdn,
-                    depends_on=rules[-1:] or None,
+                    depends_on=rules[-1:] or first_waits_for or None,
                 )
             )
-        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(r for r in rules if r is not self.firewall_sku)
+        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(rules)
         self._diagnostics(props.log_analytics_workspace_id)
         # The storage is reachable only privately, from the council's network too (Azure ML itself
         # uses the managed network's own private endpoints to it).
