@@ -104,6 +104,14 @@ def load_family(sku_name: str) -> str:
     return load_catalog().skus[sku_name].family
 
 
+def _unpaired_region() -> str:
+    """A region Microsoft lists without an (unrestricted) pair."""
+    from council.catalog import load_catalog
+
+    catalog = load_catalog()
+    return sorted(catalog.regions - set(catalog.region_pairs))[0]
+
+
 def _renamed(data):
     """dev with its longest role renamed to LONG_ROLE everywhere it is named."""
     old = data["members"][LONGEST]["role"]
@@ -142,6 +150,11 @@ CASES = [
     ("request-timeout-over-limit", _dev_with(_set(f"members.{FIRST}.request_timeout_seconds", 600)), f"{FIRST_AT}.request_timeout_seconds", "180"),
     # -- guardrails: plans that parse but would fail on Azure
     ("unknown-region", _dev_with(_set("location", "eastus9")), "location", "not an Azure region"),
+    ("replica-in-own-region", _dev_with(_set("workspace", {"registry_replica": DEV["location"]})), "workspace.registry_replica",
+     "own location"),
+    ("unknown-replica-region", _dev_with(_set("workspace", {"registry_replica": DEV["location"] + "x"})), "workspace.registry_replica",
+     "did you mean"),
+    ("unpaired-location", _dev_with(_set("location", _unpaired_region())), "workspace.registry_replica", "no unrestricted paired region"),
     ("retired-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_NC6s_v3")), f"{SECOND_AT}.sku", "retired"),
     ("unknown-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_D4s_v5")), f"{SECOND_AT}.sku", "not a GPU SKU"),
     ("misspelt-sku", _dev_with(_set(f"members.{SECOND}.sku", "Standard_NC24ads_A100_v5")), f"{SECOND_AT}.sku",

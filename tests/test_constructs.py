@@ -147,15 +147,52 @@ def test_the_router_reads_every_secret_it_is_given_from_key_vault(tmp_path):
     assert env[MASTER_KEY_ENV]["secret_name"] == "litellm-master-key"
 
 
-def test_a_workspace_secret_connection_keeps_the_value_write_only(tmp_path):
-    from council.workspace import CouncilWorkspace, CouncilWorkspaceProps
+def _workspace_props(**overrides):
+    from council.workspace import CouncilWorkspaceProps
+
+    return CouncilWorkspaceProps(**{
+        "name": "mlw-unit-test", "resource_group_name": "rg", "resource_group_id": "/subscriptions/0/resourceGroups/rg",
+        "location": "eastus2", "storage_account_name": "stunittest", "container_registry_name": "crunittest",
+        "app_insights_name": "appi-unit", "log_analytics_workspace_id": "/x", "key_vault_id": "/kv",
+        "private_endpoints_subnet_id": "/s", "private_endpoint_name": "pe-mlw", "api_zone_id": "/z1", "notebooks_zone_id": "/z2",
+        **overrides,
+    })
+
+
+def test_a_workspace_reaches_its_storage_without_shared_keys(tmp_path):
+    """Keys off on the account, identity-based system datastores on the workspace that uses it,
+    in the request that creates the workspace (Microsoft's documented order)."""
+    from council.workspace import CouncilWorkspace
 
     app, stack = _stack(tmp_path)
-    workspace = CouncilWorkspace(stack, "workspace", props=CouncilWorkspaceProps(
-        name="mlw-unit-test", resource_group_name="rg", location="eastus2", storage_account_name="stunittest",
-        container_registry_name="crunittest", app_insights_name="appi-unit", log_analytics_workspace_id="/x", key_vault_id="/kv",
-        private_endpoints_subnet_id="/s", private_endpoint_name="pe-mlw", api_zone_id="/z1", notebooks_zone_id="/z2",
-    ))
+    CouncilWorkspace(stack, "workspace", props=_workspace_props(registry_replica_location="centralus"))
+    out = _synth(app, tmp_path)["resource"]
+    (storage_key, storage), = out["azurerm_storage_account"].items()
+    assert storage["shared_access_key_enabled"] is False
+    assert storage["public_network_access_enabled"] is False
+    (workspace,) = [w for w in out["azapi_resource"].values() if w["type"].startswith("Microsoft.MachineLearningServices/workspaces@")]
+    assert workspace["body"]["properties"]["systemDatastoresAuthMode"].lower() == "identity"
+    assert workspace["body"]["properties"]["storageAccount"] == f"${{azurerm_storage_account.{storage_key}.id}}"
+    assert "azapi_update_resource" not in out, "nothing switches the mode later: it is set when the workspace is created"
+    (registry,) = out["azurerm_container_registry"].values()
+    assert [r["location"] for r in registry["georeplications"]] == ["centralus"]
+    assert registry["data_endpoint_enabled"] is True and registry["public_network_access_enabled"] is False
+
+
+def test_a_workspace_refuses_a_replica_in_its_own_region(tmp_path):
+    from council.errors import PropsError
+    from council.workspace import CouncilWorkspace
+
+    app, stack = _stack(tmp_path)
+    with pytest.raises(PropsError, match="registry_replica_location.*eastus2"):
+        CouncilWorkspace(stack, "workspace", props=_workspace_props(registry_replica_location="eastus2"))
+
+
+def test_a_workspace_secret_connection_keeps_the_value_write_only(tmp_path):
+    from council.workspace import CouncilWorkspace
+
+    app, stack = _stack(tmp_path)
+    workspace = CouncilWorkspace(stack, "workspace", props=_workspace_props())
     connection = workspace.add_secret_connection("token", name="hf-token", target="https://huggingface.co", key="HF_TOKEN", value="${var.t}")
     assert connection.reference == "azureml://connections/hf-token/credentials/HF_TOKEN"
     resources = _synth(app, tmp_path)["resource"]["azapi_resource"]
@@ -171,7 +208,7 @@ def test_member_props_give_a_catalog_member_no_token(environments):
 
     env = environments["dev"]
     names = names_for(env, "dev")
-    at = Placement(resource_group_name="rg", location=env.location, tags={})
+    at = Placement(resource_group_name="rg", resource_group_id="/subscriptions/0/resourceGroups/rg", location=env.location, tags={})
     for member in env.members:
         props = member_props(member, names, at, workspace_id=WORKSPACE_ID, log_analytics_workspace_id="/law", secrets=None, token_reference="azureml://connections/t/credentials/K",
                              token_ready=("token",), egress_ready=())

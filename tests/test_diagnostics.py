@@ -15,7 +15,7 @@ from tf import resources
 # appended to the resource's id for the target; e.g. a storage account's blob service).
 DIAGNOSED: dict[str, list[tuple[str, str]]] = {
     "azurerm_key_vault": [("Microsoft.KeyVault/vaults", "")],
-    "azurerm_machine_learning_workspace": [("Microsoft.MachineLearningServices/workspaces", "")],
+    "Microsoft.MachineLearningServices/workspaces": [("Microsoft.MachineLearningServices/workspaces", "")],
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints": [("Microsoft.MachineLearningServices/workspaces/onlineEndpoints", "")],
     "azurerm_container_app_environment": [("Microsoft.App/managedEnvironments", "")],
     "azurerm_container_app": [("Microsoft.App/containerApps", "")],
@@ -32,7 +32,6 @@ NOT_DIAGNOSED = {
     "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments": "its metrics are the endpoint's (dimension deployment) and the workspace's; no resource logs",
     "Microsoft.MachineLearningServices/workspaces/connections": "configuration, no telemetry",
     "Microsoft.MachineLearningServices/workspaces/environments/versions": "configuration, no telemetry",
-    "azurerm_machine_learning_workspace_network_outbound_rule_fqdn": "configuration of the workspace (its logs cover it)",
     "azurerm_postgresql_flexible_server_database": "covered by the server's setting",
     "azurerm_network_security_group": "flow logs need Network Watcher (not part of this stack); the NSG's rule-counter logs are retired",
     "azurerm_virtual_network": "flow logs need Network Watcher (not part of this stack)",

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from tf import Graph, address, members_of, resources, vault_secrets
+from tf import Graph, address, members_of, ml_workspace, outbound_fqdns, resources, vault_secrets
 
 STACKS = ["dev", "prod", "lz", "open"]
 ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@"
@@ -33,11 +33,6 @@ GHCR_HOSTS = ("ghcr.io", "pkg-containers.githubusercontent.com")
 def _allowed(host: str, rules: set[str]) -> bool:
     """Azure Firewall FQDN semantics: a leading `*.` matches any depth of subdomain."""
     return any(host == rule or (rule.startswith("*.") and host.endswith(rule[1:])) for rule in rules)
-
-
-def _outbound_rules(stack: dict) -> dict[str, dict]:
-    return {f"azurerm_machine_learning_workspace_network_outbound_rule_fqdn.{k}": v
-            for k, v in resources(stack, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn").items()}
 
 
 def _seconds(duration: str) -> int:
@@ -138,10 +133,9 @@ def test_slow_creates_have_timeouts_longer_than_azure_takes(stacks, name):
             # Twice what Azure may legitimately take, and more than azapi's 30-minute default.
             assert _minutes(timeouts[kind]) >= 2 * (documented_creation + window) > 30, (role, kind, timeouts)
         assert _minutes(timeouts["delete"]) > 30
-    for workspace in resources(stack, "azurerm_machine_learning_workspace").values():
-        # Managed network provisioning (~30 min) plus the first FQDN rule's firewall (~10 min).
-        assert workspace["managed_network"]["provision_on_creation_enabled"] is True
-        assert _minutes(workspace["timeouts"]["create"]) >= 2 * (30 + 10)
+    (provision,) = [v for v in resources(stack, "azapi_resource_action").values() if v.get("action") == "provisionManagedNetwork"]
+    # Managed network provisioning (~30 min) plus the first FQDN rule's firewall (~10 min).
+    assert _minutes(provision["timeouts"]["create"]) >= 2 * (30 + 10)
 
 
 # --------------------------------------------------------------------------- 5. budget
@@ -163,27 +157,29 @@ def test_budget_start_is_fixed_at_the_first_apply(stacks, environments, name):
 
 # --------------------------------------------------------------------------- 6, 7, 8. egress
 @pytest.mark.parametrize("name", STACKS)
-def test_every_pull_waits_for_every_outbound_rule(stacks, name):
+def test_every_pull_waits_for_the_provisioned_network_and_its_rules(stacks, name):
+    """Image and weight pulls go out through the managed network: each one waits for the
+    provisionManagedNetwork request, sent after the workspace (whose body holds every rule)."""
     stack = stacks[name]
     graph = Graph(stack)
-    rules = _outbound_rules(stack)
+    ws_key, workspace = ml_workspace(stack)
+    assert workspace["body"]["properties"]["managedNetwork"]["outboundRules"], "no outbound rules to wait for"
+    (provision,) = [address(stack, "azapi_resource_action", v) for v in resources(stack, "azapi_resource_action").values()
+                    if v.get("action") == "provisionManagedNetwork"]
+    assert graph.depends_on(provision, f"azapi_resource.{ws_key}")
     pulls = [address(stack, "azapi_resource", v) for v in resources(stack, "azapi_resource").values()
              if "/deployments@" in v["type"] or "/environments/versions@" in v["type"]]
-    assert rules and pulls
+    assert pulls
     for pull in pulls:
-        for rule in rules:
-            assert graph.depends_on(pull, rule), f"{pull} does not wait for {rule}"
+        assert graph.depends_on(pull, provision), f"{pull} does not wait for the managed network"
 
 
-@pytest.mark.parametrize("name", STACKS)
-def test_outbound_rules_are_written_one_at_a_time(stacks, name):
-    """Concurrent writes lose rules (azapi #453): any two rules must be ordered."""
-    stack = stacks[name]
-    graph = Graph(stack)
-    rules = sorted(_outbound_rules(stack))
-    for i, a in enumerate(rules):
-        for b in rules[i + 1:]:
-            assert graph.depends_on(a, b) or graph.depends_on(b, a), f"{a} and {b} may be written concurrently"
+def test_outbound_rules_have_one_writer(stacks):
+    """Concurrent writes lose rules (azapi #453), and a PUT of the workspace that leaves a rule
+    out may drop it: the rules live only in the workspace's own body."""
+    for stack in stacks.values():
+        assert not resources(stack, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn")
+        assert not [v for v in resources(stack, "azapi_resource").values() if "/outboundRules@" in v["type"]]
 
 
 @pytest.mark.parametrize("name", STACKS)
@@ -191,7 +187,7 @@ def test_outbound_rules_cover_what_each_member_pulls(stacks, environments, name)
     from conftest import raw_environment
 
     stack = stacks[name]
-    fqdns = {v["destination_fqdn"] for v in _outbound_rules(stack).values()}
+    fqdns = outbound_fqdns(stack)
     members = raw_environment("dev" if name in ("lz", "open") else name)["members"]
     containers = [m for m in members if m["model"]["source"] == "container"]
     if containers:

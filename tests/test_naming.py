@@ -7,14 +7,13 @@ import re
 
 import pytest
 
-from tf import members_of, resources
+from tf import members_of, ml_workspace, resources
 
 RULES = {
     "azurerm_key_vault": r"^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$",
     "azurerm_storage_account": r"^[a-z0-9]{3,24}$",
     "azurerm_container_app": r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$",
     "azurerm_container_app_environment": r"^[a-z][a-z0-9-]{0,58}[a-z0-9]$",
-    "azurerm_machine_learning_workspace": r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$",
     "azurerm_resource_group": r"^[-\w.()]{1,89}[-\w()]$",
 }
 
@@ -40,6 +39,8 @@ def test_names_follow_azure_rules(stacks, name):
             planned = _planned(stack, res["name"])
             assert re.match(rule, planned), f"{rtype} {planned!r}"
             assert "--" not in planned
+    # Azure ML workspace: 3-33 characters, letter or digit first, then letters, digits, - and _.
+    assert re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}", _planned(stack, ml_workspace(stack)[1]["name"]))
     for ep in members_of(stack, "azapi_resource", "endpoint").values():
         # <name>.<region>.inference.ml.azure.com: 3-32 chars, letter first.
         assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{2,31}", _planned(stack, ep["name"])), ep["name"]

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from conftest import ROOT, raw_environment
-from tf import key_of, members_of, ref, resources
+from tf import key_of, members_of, outbound_fqdns, ref, resources
 
 def _roles(name: str) -> set[str]:
     from conftest import raw_environment
@@ -168,7 +168,7 @@ def test_describe_counts_the_firewall_and_private_endpoints_the_stack_creates(st
     rows = {p["name"].split(" (")[0]: p for p in data["platform"]}
     endpoints = len(resources(stack, "azurerm_private_endpoint"))
     assert rows["private endpoints"]["count"] == endpoints
-    has_rules = bool(resources(stack, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn"))
+    has_rules = bool(outbound_fqdns(stack))
     assert ("managed network firewall" in rows) == has_rules
     fixed = sum(p["monthly_usd"] for p in data["platform"])
     members = sum(m["monthly_min_usd"] for m in data["members"])

@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 
 import pytest
+import yaml
 
-from tf import by_path, key_of, members_of, ref, refs_in, resources, vault_secrets
+from conftest import ROOT
+
+from tf import by_path, key_of, members_of, ml_workspace, ref, refs_in, resources, vault_secrets
 
 SHIPPED = ("dev", "prod")
 def _roles(name: str) -> set[str]:
@@ -174,6 +177,8 @@ def test_router_app_is_internal_and_reads_secrets_through_its_identity(stacks, n
     ((identity_key, _),) = resources(stack, "azurerm_user_assigned_identity").items()
     identity_id = ref("azurerm_user_assigned_identity", identity_key, "id")
     assert app["ingress"]["external_enabled"] is False
+    # HTTPS only: with insecure connections allowed the app would also answer plain HTTP.
+    assert app["ingress"]["allow_insecure_connections"] is False
     assert app["ingress"]["target_port"] == 4000
     assert app["ingress"]["traffic_weight"] == [{"latest_revision": True, "percentage": 100}]
     assert app["identity"] == {"type": "UserAssigned", "identity_ids": [identity_id]}
@@ -244,13 +249,15 @@ def test_container_apps_environment_is_vnet_integrated_and_internal(stacks, name
 @pytest.mark.parametrize("name", SHIPPED)
 def test_ml_workspace_is_private_with_managed_network(stacks, name):
     stack = stacks[name]
-    ((ws_key, ws),) = resources(stack, "azurerm_machine_learning_workspace").items()
-    assert ws["public_network_access_enabled"] is False
-    assert ws["managed_network"]["isolation_mode"] == "AllowOnlyApprovedOutbound"
+    ws_key, ws = ml_workspace(stack)
+    properties = ws["body"]["properties"]
+    assert properties["publicNetworkAccess"] == "Disabled"
+    assert properties["managedNetwork"]["isolationMode"] == "AllowOnlyApprovedOutbound"
+    assert ws["parent_id"] == ref("azurerm_resource_group", next(iter(resources(stack, "azurerm_resource_group"))), "id")
     assert "egress" not in str(ws)
     pes = [pe for pe in resources(stack, "azurerm_private_endpoint").values() if pe["private_service_connection"]["subresource_names"] == ["amlworkspace"]]
     assert len(pes) == 1
-    assert pes[0]["private_service_connection"]["private_connection_resource_id"] == ref("azurerm_machine_learning_workspace", ws_key, "id")
+    assert pes[0]["private_service_connection"]["private_connection_resource_id"] == ref("azapi_resource", ws_key, "id")
     zone_names = {z["name"] for z in resources(stack, "azurerm_private_dns_zone").values()}
     assert {"privatelink.api.azureml.ms", "privatelink.notebooks.azure.net", "privatelink.vaultcore.azure.net"} <= zone_names
     zones = resources(stack, "azurerm_private_dns_zone")
@@ -265,9 +272,40 @@ def test_ml_workspace_is_private_with_managed_network(stacks, name):
     assert storage["public_network_access_enabled"] is False
     assert storage["allow_nested_items_to_be_public"] is False
     assert storage["min_tls_version"] == "TLS1_2"
+    # Its dependents, by reference: the ones the workspace was created with.
+    for prop, rtype in (("storageAccount", "azurerm_storage_account"), ("containerRegistry", "azurerm_container_registry"),
+                        ("applicationInsights", "azurerm_application_insights")):
+        (key,) = resources(stack, rtype)
+        assert properties[prop] == ref(rtype, key, "id"), prop
     # Every member endpoint lives in this workspace.
     for ep in members_of(stack, "azapi_resource", "endpoint").values():
-        assert ep["parent_id"] == ref("azurerm_machine_learning_workspace", ws_key, "id")
+        assert ep["parent_id"] == ref("azapi_resource", ws_key, "id")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_workspace_registry_is_private_keyless_and_redundant(stacks, name):
+    (registry,) = resources(stacks[name], "azurerm_container_registry").values()
+    assert registry["sku"] == "Premium"  # private endpoints, zone redundancy and replicas need it
+    assert registry["public_network_access_enabled"] is False
+    assert registry["admin_enabled"] is False and registry["anonymous_pull_enabled"] is False
+    assert registry["data_endpoint_enabled"] is True
+    assert registry["zone_redundancy_enabled"] is True
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_registry_replica_goes_to_the_paired_region(stacks, environments, name):
+    """Unset in the file, the registry's geo-replica goes to the location's pair in Microsoft's
+    region list (catalog/regions.yaml, read here as data), zone-redundant where that region has zones."""
+    regions = yaml.safe_load((ROOT / "constructs" / "council" / "catalog" / "regions.yaml").read_text())
+    env = environments[name]
+    (registry,) = resources(stacks[name], "azurerm_container_registry").values()
+    if env.workspace.registry_replica is not None:
+        pytest.skip("this environment names its replica itself")
+    pair = regions["pairs"][env.location]
+    assert pair != env.location
+    ((replica),) = registry["georeplications"]
+    assert replica["location"] == pair
+    assert replica["zone_redundancy_enabled"] is (pair in regions["availability_zones"])
 
 
 @pytest.mark.parametrize("name", SHIPPED)

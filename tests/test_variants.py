@@ -4,7 +4,7 @@ Terraform Cloud backend, and no gated model."""
 from __future__ import annotations
 
 from conftest import EXISTING_NETWORK
-from tf import members_of, resources
+from tf import members_of, outbound_fqdns, resources
 
 
 def test_existing_network_is_adopted_not_created(stacks):
@@ -89,5 +89,5 @@ def test_container_members_get_an_environment_and_outbound_rules(stacks):
         assert deployments[role]["body"]["properties"]["environmentVariables"]["MODEL_ID"]
     for role in (m["role"] for m in members if m["model"]["source"] == "catalog"):
         assert deployments[role]["body"]["properties"]["model"] == next(m["model"]["asset_id"] for m in members if m["role"] == role)
-    fqdns = {r["destination_fqdn"] for r in resources(dev, "azurerm_machine_learning_workspace_network_outbound_rule_fqdn").values()}
+    fqdns = outbound_fqdns(dev)
     assert {"huggingface.co", "ghcr.io"} <= fqdns

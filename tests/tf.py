@@ -41,6 +41,22 @@ def key_of(stack: dict, rtype: str, value: dict) -> str:
     return next(k for k, v in resources(stack, rtype).items() if v is value)
 
 
+ML_WORKSPACE_TYPE = "Microsoft.MachineLearningServices/workspaces@"
+
+
+def ml_workspace(stack: dict) -> tuple[str, dict]:
+    """(key, azapi_resource) of the stack's one Azure ML workspace."""
+    (found,) = [(k, v) for k, v in resources(stack, "azapi_resource").items() if v["type"].startswith(ML_WORKSPACE_TYPE)]
+    return found
+
+
+def outbound_fqdns(stack: dict) -> set[str]:
+    """The FQDNs the workspace's managed network lets out (its user-defined FQDN rules)."""
+    rules = ml_workspace(stack)[1]["body"]["properties"]["managedNetwork"].get("outboundRules", {})
+    assert all(r["type"] == "FQDN" for r in rules.values())
+    return {r["destination"] for r in rules.values()}
+
+
 KEY_VAULT_SECRET_TYPE = "Microsoft.KeyVault/vaults/secrets@"
 
 

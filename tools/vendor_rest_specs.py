@@ -42,8 +42,9 @@ Inputs:
           specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable/2024-10-01 \\
           specification/keyvault/resource-manager/Microsoft.KeyVault/stable/2023-07-01 \\
           specification/common-types/resource-management/v5 \\
-          specification/app/resource-manager/Microsoft.App/ContainerApps/preview/2025-10-02-preview \\
-          specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/MachineLearningServices/stable/2026-07-01
+          specification/app/resource-manager/Microsoft.App/ContainerApps/preview/2025-10-02-preview
+      (The workspace itself, workspaces@2025-06-01, comes from azapi's own types instead:
+      tools/vendor_bicep_types.py.)
       (check out the commits recorded in tests/rest_specs/README.md to reproduce exactly; the
       upstream repository has since moved some services to TypeSpec and may rename swagger files).
       Excerpts of those files work too, as long as they keep the operations and definitions used.
@@ -84,9 +85,6 @@ REPO = "Azure/azure-rest-api-specs"
 ML = "specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable"
 KV = "specification/keyvault/resource-manager/Microsoft.KeyVault/stable"
 APP_PREVIEW = "specification/app/resource-manager/Microsoft.App/ContainerApps/preview"
-# Later snapshots keep the ML service one folder deeper; 2026-07-01 there is a single TypeSpec-generated
-# openapi.json (no workspaceRP.json / mfe.json split).
-ML_TSP = "specification/machinelearningservices/resource-manager/Microsoft.MachineLearningServices/MachineLearningServices/stable"
 
 # type@api-version -> where its PUT lives. "definition" is what the body parameter must reference.
 # Optional "skipExamples": {x-ms-examples label: reason}: an example of Microsoft's that contradicts
@@ -134,15 +132,6 @@ TARGETS: list[dict[str, Any]] = [
             "of the ManagedServiceIdentityType values (common-types v5 managedidentity.json: "
             "'SystemAssigned,UserAssigned')",
         },
-    },
-    {
-        # The newest stable api-version, for properties.managedNetwork.firewallSku (Standard/Basic);
-        # see tests/rest_specs/README.md.
-        "type": "Microsoft.MachineLearningServices/workspaces@2026-07-01",
-        "swagger": f"{ML_TSP}/2026-07-01/openapi.json",
-        "path": "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-        "Microsoft.MachineLearningServices/workspaces/{workspaceName}",
-        "definition": "Workspace",
     },
 ]
 

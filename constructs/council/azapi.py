@@ -34,12 +34,12 @@ API_VERSIONS: dict[str, str] = {
     # the REST spec, 2026-11-27); 2025-10-02-preview is the newest that does, and the version
     # Azure Verified Modules' managed-environment module uses for them.
     "container_apps_environment": "Microsoft.App/managedEnvironments@2025-10-02-preview",
-    # Only the managed network's firewall SKU (properties.managedNetwork.firewallSku, Standard or
-    # Basic), which azurerm 4.55's machine_learning_workspace does not manage. Sent through
-    # azapi_update_resource, which azapi does not check against its embedded schema list
-    # (internal/services/resource.go: only azapi_resource is), so a version newer than azapi
-    # 2.5.0 is fine; the body is checked against the vendored REST schema by the tests.
-    "ml_workspace": "Microsoft.MachineLearningServices/workspaces@2026-07-01",
+    # The workspace itself (azurerm 4.55 cannot set systemDatastoresAuthMode) and its
+    # provisionManagedNetwork action. 2025-06-01: the newest stable api-version embedded in azapi
+    # 2.5.0 (which checks azapi_resource bodies against it at plan), and the only one of those
+    # with systemDatastoresAuthMode and managedNetwork.firewallSku (tests/rest_specs, vendored
+    # from azapi's own types).
+    "ml_workspace": "Microsoft.MachineLearningServices/workspaces@2025-06-01",
 }
 
 
@@ -161,12 +161,17 @@ class AzapiResource(_AzapiBase):
         depends_on: Sequence[ITerraformDependable] = (),
         timeouts: Timeouts | None = None,
         schema_validation_enabled: bool = True,
+        ignore_casing: bool = False,
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on, timeouts=timeouts)
         if not schema_validation_enabled:
             # azapi checks bodies against its embedded copy of the REST spec at plan; turn
             # that off only where the spec is known to be stricter than the service.
             self._set("schema_validation_enabled", False)
+        if ignore_casing:
+            # azapi 2.5.0 then keeps a configured string value when Azure returns it in another
+            # case (utils/json.go UpdateObject: strings.EqualFold), instead of diffing every plan.
+            self._set("ignore_casing", True)
         self.body = dict(body)
         self._set("name", name)
         self._set("parent_id", parent_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -97,6 +98,10 @@ class Catalog:
     skus: dict[str, GpuSku]
     models: dict[str, ModelFacts]
     regions: frozenset[str]
+    # region -> its unrestricted paired region (catalog/regions.yaml `pairs`)
+    region_pairs: Mapping[str, str]
+    # regions with availability zones
+    zonal_regions: frozenset[str]
     as_of: str
     price_region: str
     container_apps: ContainerAppsPrices
@@ -135,6 +140,18 @@ def _platform(data: dict) -> PlatformPrices:
     )
 
 
+NO_REPLICA = "none"
+
+
+def registry_replica(catalog: "Catalog", location: str, chosen: str | None) -> str | None:
+    """The region of the workspace registry's geo-replica: `chosen` (a region name, or "none"
+    for no replica), else the location's paired region; None when there is to be none or the
+    location has no pair (the environment check reports that case)."""
+    if chosen == NO_REPLICA:
+        return None
+    return chosen if chosen is not None else catalog.region_pairs.get(location)
+
+
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     sku_data, model_data, region_data = _read("gpu_skus.yaml"), _read("models.yaml"), _read("regions.yaml")
@@ -162,6 +179,8 @@ def load_catalog() -> Catalog:
         skus=skus,
         models=models,
         regions=frozenset(region_data["regions"]),
+        region_pairs=dict(region_data["pairs"]),
+        zonal_regions=frozenset(region_data["availability_zones"]),
         as_of=str(sku_data["as_of"]),
         price_region=sku_data["price_region"],
         egress=_egress(_read("egress.yaml")),

@@ -15,7 +15,7 @@ from typing import Annotated
 
 from pydantic import TypeAdapter, ValidationError
 
-from council.catalog import Catalog, load_catalog
+from council.catalog import NO_REPLICA, Catalog, load_catalog
 from council.config import (
     CreateNetwork,
     Environment,
@@ -56,6 +56,7 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     catalog = catalog or load_catalog()
     problems: list[Problem] = []
     problems += _check_region(env.location, catalog)
+    problems += _check_registry_replica(env.location, env.workspace.registry_replica, catalog)
     problems += _check_names(env, stack)
     problems += _check_network(env.network, env.router.environment_type)
     for index, member in enumerate(env.members):
@@ -135,6 +136,21 @@ def _check_region(location: str, catalog: Catalog) -> list[Problem]:
         return []
     return [Problem("location", f"{location!r} is not an Azure region name; {_did_you_mean(location, catalog.regions)}use one such as "
                                 "eastus2 or swedencentral (`az account list-locations --query [].name`)")]
+
+
+def _check_registry_replica(location: str, chosen: str | None, catalog: Catalog) -> list[Problem]:
+    field = "workspace.registry_replica"
+    if chosen is None:
+        if location in catalog.region_pairs or location not in catalog.regions:
+            return []
+        return [Problem(field, f"not set, and {location!r} has no unrestricted paired region to put the registry's geo-replica in; "
+                               f"name a region (e.g. one near {location}) or 'none' for a single-region registry")]
+    if chosen == NO_REPLICA or chosen in catalog.regions and chosen != location:
+        return []
+    if chosen == location:
+        return [Problem(field, f"{chosen!r} is the council's own location; a geo-replica needs another region, or 'none'")]
+    return [Problem(field, f"{chosen!r} is not an Azure region name; {_did_you_mean(chosen, catalog.regions)}name another region, "
+                           "or 'none' for no replica")]
 
 
 def _did_you_mean(value: str, known) -> str:

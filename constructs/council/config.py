@@ -265,6 +265,10 @@ class WorkspaceSettings(_Model):
     # Azure ML's default; Basic costs about a third (catalog/platform_prices.yaml) and carries
     # 250 Mbps, enough for a dev council's image and weight pulls but slower.
     firewall_sku: Literal["Standard", "Basic"] = "Standard"
+    # Where the workspace's container registry keeps a geo-replica of the images Azure ML builds
+    # and pulls: unset = the location's paired region (catalog/regions.yaml), a region name, or
+    # "none" for no replica (one region's registry outage then stops new instances from starting).
+    registry_replica: str | None = None
 
 
 class Keys(_Model):

@@ -21,7 +21,7 @@ NOT_COUNTED = (
     "network egress, and data processed by the firewall and the private endpoints (per GB)",
     "the private endpoints Azure ML creates inside the workspace's managed network",
     "logs and metrics (Log Analytics ingestion, Application Insights)",
-    "the workspace's Premium container registry",
+    "the workspace's Premium container registry and its geo-replica (a second Premium registry fee)",
     "the router's shared state (Azure Managed Redis, Balanced_B0 with high availability)",
     "taxes, reservations, savings plans and enterprise discounts",
 )

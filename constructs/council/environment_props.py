@@ -38,6 +38,8 @@ class Placement:
     resource_group_name: str
     location: str
     tags: Mapping[str, str]
+    # The group's ARM id: the parent of what azapi creates directly in it.
+    resource_group_id: str
 
 
 def tags_for(env: Environment, stack: str) -> dict[str, str]:
@@ -97,11 +99,14 @@ def workspace_props(
     notebooks_zone_id: str,
     outbound_fqdns: tuple[str, ...],
     firewall_sku: str = "Standard",
+    registry_replica_location: str | None = None,
+    registry_replica_zone_redundant: bool = True,
     storage_private_links: tuple[tuple[str, PrivateLink], ...] = (),
 ) -> CouncilWorkspaceProps:
     return CouncilWorkspaceProps(
         name=names.ml_workspace(),
         resource_group_name=at.resource_group_name,
+        resource_group_id=at.resource_group_id,
         location=at.location,
         storage_account_name=names.storage_account(),
         container_registry_name=names.container_registry(),
@@ -114,6 +119,8 @@ def workspace_props(
         notebooks_zone_id=notebooks_zone_id,
         outbound_fqdns=outbound_fqdns,
         firewall_sku=firewall_sku,
+        registry_replica_location=registry_replica_location,
+        registry_replica_zone_redundant=registry_replica_zone_redundant,
         storage_private_links=storage_private_links,
         tags=at.tags,
     )

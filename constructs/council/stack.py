@@ -28,7 +28,7 @@ from council import environment_props as props
 from council.aspects import SecurityAspect
 from council.azapi import AzapiProvider
 from council.backends import TerraformCloudBlock
-from council.catalog import load_catalog
+from council.catalog import load_catalog, registry_replica
 from council.cloud import AZURE_PUBLIC
 from council.config import Environment, TerraformCloudBackend
 from council.egress import required_fqdns
@@ -98,7 +98,7 @@ class CouncilStack(TerraformStack):
             suffix_token = suffix.as_string
         names = names_for(env, id, suffix_token=suffix_token)
         group = ResourceGroup(self, "resource-group", name=names.resource_group(), location=env.location, tags=tags)
-        at = props.Placement(resource_group_name=group.name, location=env.location, tags=tags)
+        at = props.Placement(resource_group_name=group.name, resource_group_id=group.id, location=env.location, tags=tags)
 
         # ------------------------------------------------------------ network, logs, vaults, workspace
         network = CouncilNetwork(self, "network", props=props.network_props(env, names, at))
@@ -115,6 +115,7 @@ class CouncilStack(TerraformStack):
 
         secrets = bundle("secrets", "c")
         workspace_vault = bundle("workspace-vault", "w")
+        replica = registry_replica(load_catalog(), env.location, env.workspace.registry_replica)
         workspace = CouncilWorkspace(self, "workspace", props=props.workspace_props(
             names, at,
             log_analytics_workspace_id=logs.id,
@@ -124,6 +125,8 @@ class CouncilStack(TerraformStack):
             notebooks_zone_id=network.zone_id("aml_notebooks"),
             outbound_fqdns=required_fqdns(env, load_catalog()),
             firewall_sku=env.workspace.firewall_sku,
+            registry_replica_location=replica,
+            registry_replica_zone_redundant=replica in load_catalog().zonal_regions,
             storage_private_links=tuple(
                 (subresource, network.private_link(f"storage_{subresource}", endpoint_name=names.private_endpoint(f"st{subresource}"),
                                                    zone_name=AZURE_PUBLIC.zone(f"storage_{subresource}"),

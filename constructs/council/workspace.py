@@ -13,17 +13,8 @@ from dataclasses import dataclass, field
 from typing import Mapping
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
-from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry
+from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryGeoreplications
 from cdktf import ITerraformDependable
-from cdktf_cdktf_provider_azurerm.machine_learning_workspace import (
-    MachineLearningWorkspace,
-    MachineLearningWorkspaceIdentity,
-    MachineLearningWorkspaceManagedNetwork,
-    MachineLearningWorkspaceTimeouts,
-)
-from cdktf_cdktf_provider_azurerm.machine_learning_workspace_network_outbound_rule_fqdn import (
-    MachineLearningWorkspaceNetworkOutboundRuleFqdn,
-)
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
     StorageAccountBlobProperties,
@@ -33,7 +24,7 @@ from cdktf_cdktf_provider_azurerm.storage_account import (
 )
 from constructs import Construct
 
-from council.azapi import AzapiResource, AzapiUpdate
+from council.azapi import AzapiAction, AzapiResource, Timeouts
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
@@ -46,17 +37,18 @@ ISOLATION_MODES = ("AllowOnlyApprovedOutbound", "AllowInternetOutbound")
 class SecretConnection:
     resource: AzapiResource  # what a deployment reading it must wait for
     reference: str  # azureml://connections/<name>/credentials/<key>
-# provision_on_creation builds the managed network while the workspace is created:
-# "about 30 minutes" for automatic network provisioning, and "the first FQDN rule adds
-# around 10 minutes" (Azure ML docs, how-to-managed-network, read 2026-11-27). azurerm's
-# default create timeout is 30 minutes; a timed-out create leaves a workspace behind.
-WORKSPACE_CREATE_TIMEOUT = "90m"
+# Provisioning the managed network (provisionManagedNetwork) takes "about 30 minutes" for
+# automatic network provisioning, and "the first FQDN rule adds around 10 minutes" (Azure ML
+# docs, how-to-managed-network, read 2026-11-27); azapi's default timeout is 30 minutes.
+NETWORK_PROVISION_TIMEOUT = "90m"
 
 
 @dataclass(frozen=True, kw_only=True)
 class CouncilWorkspaceProps:
     name: str
     resource_group_name: str
+    # The workspace is created in the group by ARM id (azapi's parent_id).
+    resource_group_id: str
     location: str
     storage_account_name: str
     container_registry_name: str
@@ -83,7 +75,21 @@ class CouncilWorkspaceProps:
     firewall_sku: str = "Standard"
     # Zone-redundant registry (Premium; needs a region with availability zones).
     zone_redundant_registry: bool = True
+    # The region of the registry's geo-replica (None: no replica). Azure ML's high-availability
+    # guide asks for one in the paired region.
+    registry_replica_location: str | None = None
+    # Zone-redundant replica (needs availability zones in the replica's region).
+    registry_replica_zone_redundant: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def outbound_rules(fqdns: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """The managed network's user-defined FQDN rules, keyed by a name derived from the FQDN."""
+    rules = {}
+    for fqdn in sorted(set(fqdns)):
+        slug = fqdn.replace(".", "-").replace("*", "any")
+        rules[f"allow-{slug}"[:64]] = {"type": "FQDN", "destination": fqdn, "category": "UserDefined"}
+    return rules
 
 
 class CouncilWorkspace(Construct):
@@ -96,6 +102,9 @@ class CouncilWorkspace(Construct):
         check("container_registry", props.container_registry_name, field="container_registry_name")
         if props.firewall_sku not in ("Standard", "Basic"):
             raise PropsError(self.node.path, "firewall_sku", props.firewall_sku, "'Standard' or 'Basic'")
+        if props.registry_replica_location == props.location:
+            raise PropsError(self.node.path, "registry_replica_location", props.registry_replica_location,
+                             "a region other than the registry's own location, or None")
         if props.isolation_mode not in ISOLATION_MODES:
             raise PropsError(self.node.path, "isolation_mode", props.isolation_mode, f"one of {ISOLATION_MODES}")
         if props.outbound_fqdns and props.isolation_mode != "AllowOnlyApprovedOutbound":
@@ -121,9 +130,12 @@ class CouncilWorkspace(Construct):
             # (features.storage.data_plane_available = false). blob_properties go
             # through ARM's BlobServices API; queue_properties and static_website
             # would need the data plane and must not be set.
-            # Azure ML's system datastores authenticate with the account key; azurerm 4.55
-            # cannot switch the workspace to identity-based datastore access.
-            shared_access_key_enabled=True,
+            # No shared keys: the account accepts only Entra ID, so a leaked key or account SAS
+            # opens nothing. The workspace below is created with identity-based system datastores,
+            # Microsoft's documented way to use such an account (how-to-disable-local-auth-storage).
+            # azurerm itself needs no key here: it makes only ARM calls (data plane off, above).
+            shared_access_key_enabled=False,
+            default_to_oauth_authentication=True,
             # Deleted blobs and containers stay recoverable for 14 days.
             blob_properties=StorageAccountBlobProperties(
                 delete_retention_policy=StorageAccountBlobPropertiesDeleteRetentionPolicy(days=14),
@@ -153,6 +165,20 @@ class CouncilWorkspace(Construct):
             # Untagged manifests go after a week (Premium only).
             retention_policy_in_days=7,
             zone_redundancy_enabled=props.zone_redundant_registry,
+            # Layers come from the registry's own regional data host, not a shared one. Azure turns
+            # this on anyway for a registry with a private endpoint, which the managed network gives
+            # it: "If a registry has at least one private endpoint configured, dedicated data
+            # endpoints are automatically enabled" (container-registry-dedicated-data-endpoints,
+            # ms.date 2026-06-15, read 2026-11-28).
+            data_endpoint_enabled=True,
+            # A replica keeps images pullable through a regional registry outage (new instances and
+            # scale-outs pull). Created with the registry, before the workspace and its managed
+            # private endpoint, which then covers the replica's data endpoint too ("exposes several
+            # virtual network private IPs that cover all of the registry's endpoint surfaces",
+            # container-registry-geo-replication, ms.date 2026-08-13).
+            georeplications=[ContainerRegistryGeoreplications(location=props.registry_replica_location,
+                                                              zone_redundancy_enabled=props.registry_replica_zone_redundant, tags=tags)]
+            if props.registry_replica_location else None,
             tags=tags,
         )
         self.app_insights = ApplicationInsights(
@@ -167,55 +193,72 @@ class CouncilWorkspace(Construct):
             # connection string and there is no Azure Monitor private link scope here.
             tags=tags,
         )
-        self.workspace = MachineLearningWorkspace(
+        # azapi, not azurerm: azurerm 4.55 cannot create a workspace whose system datastores use
+        # its identity (hashicorp/terraform-provider-azurerm#22150, open), and Microsoft documents
+        # the keyless account only that way: "create an Azure Storage account, disable shared key
+        # access, and use it during workspace creation" with systemDatastoresAuthMode identity
+        # (learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage, "Create a
+        # new workspace", read 2026-11-28; the feature is marked preview there). 2025-06-01 is the
+        # newest stable api-version azapi 2.5.0 embeds, and the only one of them with both
+        # systemDatastoresAuthMode and managedNetwork.firewallSku (tests/rest_specs).
+        self.workspace = AzapiResource(
             self,
             "workspace",
+            kind="ml_workspace",
             name=props.name,
-            resource_group_name=props.resource_group_name,
+            parent_id=props.resource_group_id,
             location=props.location,
-            application_insights_id=self.app_insights.id,
-            key_vault_id=props.key_vault_id,
-            storage_account_id=self.storage.id,
-            container_registry_id=self.container_registry.id,
-            identity=MachineLearningWorkspaceIdentity(type="SystemAssigned"),
-            public_network_access_enabled=props.public_network_access_enabled,
-            managed_network=MachineLearningWorkspaceManagedNetwork(
-                isolation_mode=props.isolation_mode,
-                # Provision the managed VNet now, not on the first deployment (which would time out waiting).
-                provision_on_creation_enabled=True,
-            ),
-            sku_name="Basic",
-            timeouts=MachineLearningWorkspaceTimeouts(create=WORKSPACE_CREATE_TIMEOUT),
-            tags=tags,
+            identity_type="SystemAssigned",
+            body={
+                "kind": "Default",
+                "sku": {"name": "Basic", "tier": "Basic"},
+                "properties": {
+                    "storageAccount": self.storage.id,
+                    "keyVault": props.key_vault_id,
+                    "applicationInsights": self.app_insights.id,
+                    "containerRegistry": self.container_registry.id,
+                    "publicNetworkAccess": "Enabled" if props.public_network_access_enabled else "Disabled",
+                    # Azure ML reaches its storage with Entra identities, never the account key.
+                    # Online endpoints' system identities get their storage role from Azure ML
+                    # ("automatically assigned the role when provisioned", same page).
+                    "systemDatastoresAuthMode": "Identity",
+                    "v1LegacyMode": False,
+                    "managedNetwork": {
+                        "isolationMode": props.isolation_mode,
+                        "firewallSku": props.firewall_sku,
+                        # In the workspace's own body: one writer, so no rule is lost to
+                        # concurrent writes (Azure/terraform-provider-azapi #453) or dropped by a
+                        # later PUT of the workspace that does not list it.
+                        "outboundRules": outbound_rules(props.outbound_fqdns),
+                    },
+                },
+                "tags": tags,
+            },
+            # What azurerm makes ForceNew: Azure ML cannot move a workspace to other dependents.
+            replace_triggers=[self.storage.id, props.key_vault_id, self.app_insights.id, self.container_registry.id],
+            # The service may answer "identity" for "Identity" (Azure/terraform-provider-azapi #807).
+            ignore_casing=True,
         )
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.workspace_id: str = self.workspace.id
         # Where the router's OpenTelemetry traces go too (RouterApp); Microsoft: "the
         # connection string ... is not considered a secret" (Container Apps OpenTelemetry agents).
         self.app_insights_connection_string: str = self.app_insights.connection_string
-        # Written one after another: concurrent writes to a workspace's outbound rules
-        # lose rules (Azure/terraform-provider-azapi #453), and azurerm 4.55 takes no lock
-        # on them. Pulls that need the egress wait for every rule (`egress_ready`).
-        # A non-default firewall SKU is set before the first FQDN rule, which provisions the firewall.
-        self.firewall_sku: AzapiUpdate | None = None
-        if props.firewall_sku != "Standard":
-            self.firewall_sku = AzapiUpdate(self, "firewall-sku", kind="ml_workspace", resource_id=self.workspace_id,
-                                            body={"properties": {"managedNetwork": {"firewallSku": props.firewall_sku}}})
-        rules: list[MachineLearningWorkspaceNetworkOutboundRuleFqdn] = []
-        first_waits_for = [self.firewall_sku] if self.firewall_sku else []
-        for fqdn in sorted(set(props.outbound_fqdns)):
-            slug = fqdn.replace(".", "-").replace("*", "any")
-            rules.append(
-                MachineLearningWorkspaceNetworkOutboundRuleFqdn(
-                    self,
-                    f"outbound-{slug}",  # keyed by the FQDN itself: reordering the list moves nothing
-                    name=f"allow-{slug}"[:64],
-                    workspace_id=self.workspace_id,
-                    destination_fqdn=fqdn,
-                    depends_on=rules[-1:] or first_waits_for or None,
-                )
-            )
-        self.egress_ready: tuple[ITerraformDependable, ...] = tuple(rules)
+        # Build the managed network (and its firewall, for FQDN rules) now rather than on the
+        # first deployment, which would time out waiting for it; `az ml workspace provision-network`
+        # sends the same request (Workspaces_ProvisionManagedNetwork). Deployments that pull
+        # through the egress wait for it (`egress_ready`).
+        self.network_provisioned = AzapiAction(
+            self,
+            "provision-network",
+            kind="ml_workspace",
+            resource_id=self.workspace_id,
+            action="provisionManagedNetwork",
+            body={"includeSpark": False},
+            depends_on=[self.workspace],
+            timeouts=Timeouts(create=NETWORK_PROVISION_TIMEOUT),
+        )
+        self.egress_ready: tuple[ITerraformDependable, ...] = (self.network_provisioned,)
         self._diagnostics(props.log_analytics_workspace_id)
         # The storage is reachable only privately, from the council's network too (Azure ML itself
         # uses the managed network's own private endpoints to it).
@@ -252,7 +295,7 @@ class CouncilWorkspace(Construct):
 
     @property
     def principal_id(self) -> str:
-        return self.workspace.identity.principal_id
+        return self.workspace.principal_id
 
     def add_secret_connection(self, id: str, *, name: str, target: str, key: str, value: str) -> "SecretConnection":
         """A CustomKeys workspace connection holding one secret (e.g. a Hugging Face token),
