@@ -215,3 +215,129 @@ def test_member_props_give_a_catalog_member_no_token(environments):
         assert (props.token_reference is not None) == member.model.needs_token
         assert props.deployment_depends_on == (("token",) if member.model.needs_token else ())
         assert props.deployment_name.startswith(f"{member.role}-")
+
+
+# --------------------------------------------------------------------------- bad props
+# A reusable library's user builds constructs directly, without an environment file: each
+# construct refuses props Azure would refuse, in its constructor, naming the prop and what it
+# expected. One row per validation: (case, build(stack) that must raise, prop named, phrase).
+PE_LINK = dict(subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/v/subnets/s",
+               zone_id=f"{SUB}/Microsoft.Network/privateDnsZones/z", endpoint_name="pe-x")
+
+
+def _router(stack, env_from_bundle=None, **overrides):
+    from council.router_app import RouterApp, RouterAppProps
+
+    bundle = _bundle(stack)
+    values = dict(app_name="ca-unit", environment_name="cae-unit", identity_name="id-unit", resource_group_name="rg",
+                  location="eastus2", apps_subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/v/subnets/apps",
+                  vnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/v", log_analytics_workspace_id="/x", secrets=bundle,
+                  config_yaml="model_list: []\n", secret_env={})
+    values.update(env_from_bundle(bundle) if env_from_bundle else {})
+    values.update(overrides)
+    return RouterApp(stack, "router", props=RouterAppProps(**values))
+
+
+def _member(stack, **overrides):
+    from council.member_endpoint import CouncilMemberEndpoint
+    from council.model_source import CatalogModel
+
+    model = CatalogModel(source="catalog", asset_id="azureml://registries/azureml/models/Phi-4/versions/7")
+    return CouncilMemberEndpoint(stack, "member-unit", props=_member_props(_bundle(stack), model=model, **overrides))
+
+
+def _network(stack, **overrides):
+    from council.network import CouncilNetwork, NewNetworkProps
+
+    values = dict(resource_group_name="rg", location="eastus2", vnet_name="vnet-unit", apps_subnet_name="snet-apps",
+                  private_endpoints_subnet_name="snet-pe", address_space="10.40.0.0/22", apps_subnet_cidr="10.40.0.0/27",
+                  private_endpoints_subnet_cidr="10.40.1.0/27")
+    return CouncilNetwork(stack, "network", props=NewNetworkProps(**{**values, **overrides}))
+
+
+def _vault(stack, **overrides):
+    from council.private_link import PrivateLink
+    from council.secret_bundle import SecretBundle, SecretBundleProps
+
+    return SecretBundle(stack, "vault", props=SecretBundleProps(
+        name="kv-unit-test", resource_group_name="rg", location="eastus2", tenant_id="00000000-0000-0000-0000-000000000000",
+        private_link=PrivateLink(**PE_LINK), **overrides))
+
+
+def _state(stack, **overrides):
+    from council.private_link import PrivateLink
+    from council.router_state import RouterState, RouterStateProps
+
+    return RouterState(stack, "state", props=RouterStateProps(name="redis-unit", resource_group_name="rg", location="eastus2",
+                                                             private_link=PrivateLink(**PE_LINK), **overrides))
+
+
+def _database(stack, **overrides):
+    from council.private_link import PrivateLink
+    from council.router_database import RouterDatabase, RouterDatabaseProps
+
+    return RouterDatabase(stack, "db", props=RouterDatabaseProps(name="psql-unit", resource_group_name="rg", location="eastus2",
+                                                                 private_link=PrivateLink(**PE_LINK), **overrides))
+
+
+def _monitoring(stack, **overrides):
+    from council.monitoring import CouncilMonitoring, CouncilMonitoringProps
+
+    values = dict(name="council-unit", resource_group_name="rg", resource_group_id=f"{SUB}/rg", contacts=("ops@example.com",),
+                  budget_amount_usd=1000.0)
+    return CouncilMonitoring(stack, "monitoring", props=CouncilMonitoringProps(**{**values, **overrides}))
+
+
+BAD_PROPS = [
+    ("member-timeout-zero", lambda s: _member(s, request_timeout_seconds=0), "request_timeout_seconds", "1 to"),
+    ("member-key-slot", lambda s: _member(s, key_slot="tertiary"), "key_slot", "'primary' or 'secondary'"),
+    ("member-anonymous", lambda s: _member(s, auth_mode="AMLToken"), "auth_mode", "'Key' or 'AADToken'"),
+    ("member-public", lambda s: _member(s, public_network_access="enabled"), "public_network_access", "'Disabled'"),
+    ("member-sku", lambda s: _member(s, instance_type="NV36ads_A10_v5"), "instance_type", "Azure VM SKU"),
+    ("router-floating-image", lambda s: _router(s, image="ghcr.io/berriai/litellm:main-latest"), "image", "pinned"),
+    ("router-replicas", lambda s: _router(s, min_replicas=3, max_replicas=2), "replicas", "min_replicas <= max_replicas"),
+    ("router-log-level", lambda s: _router(s, log_level="VERBOSE"), "log_level", "one of"),
+    ("router-env-twice", lambda s: _router_env_twice(s), "plain_env", "not already in secret_env"),
+    ("vault-retention", lambda s: _vault(s, soft_delete_retention_days=6), "soft_delete_retention_days", "7 to 90"),
+    ("vault-sku", lambda s: _vault(s, sku_name="basic"), "sku_name", "'standard' or 'premium'"),
+    ("vault-secret-name", lambda s: _vault(s).add_secret("Bad_Name", "${var.x}"), "secret name", "lowercase"),
+    ("vault-secret-twice", lambda s: (lambda b: (b.add_secret("api-key", "${var.a}"), b.add_secret("api-key", "${var.b}")))(_vault(s)),
+     "secret name", "not already in this bundle"),
+    ("workspace-firewall", lambda s: _workspace(s, firewall_sku="Premium"), "firewall_sku", "'Standard' or 'Basic'"),
+    ("workspace-isolation", lambda s: _workspace(s, isolation_mode="Disabled"), "isolation_mode", "one of"),
+    ("workspace-rules-without-isolation", lambda s: _workspace(s, isolation_mode="AllowInternetOutbound", outbound_fqdns=("ghcr.io",)),
+     "outbound_fqdns", "AllowOnlyApprovedOutbound"),
+    ("network-overlap", lambda s: _network(s, private_endpoints_subnet_cidr="10.40.0.16/28"), "subnets", "do not overlap"),
+    ("network-outside", lambda s: _network(s, apps_subnet_cidr="10.41.0.0/27"), "subnets", "inside address_space"),
+    ("redis-sku", lambda s: _state(s, sku_name="Standard_C1"), "sku_name", "Azure Managed Redis SKU"),
+    ("postgres-sku", lambda s: _database(s, sku_name="Standard_B1ms"), "sku_name", "flexible server SKU"),
+    ("postgres-retention", lambda s: _database(s, backup_retention_days=36), "backup_retention_days", "7 to 35"),
+    ("monitoring-no-contacts", lambda s: _monitoring(s, contacts=()), "contacts", "at least one"),
+    ("monitoring-mid-month", lambda s: _monitoring(s, budget_start=__import__("datetime").date(2026, 12, 2)), "budget_start",
+     "first day of a month"),
+]
+
+
+def _router_env_twice(stack):
+    return _router(stack, _secret_in_bundle_and_plain)
+
+
+def _secret_in_bundle_and_plain(bundle):
+    return {"secret_env": {"SHARED_NAME": bundle.add_secret("shared", "${var.x}")}, "plain_env": {"SHARED_NAME": "1"}}
+
+
+def _workspace(stack, **overrides):
+    from council.workspace import CouncilWorkspace
+
+    return CouncilWorkspace(stack, "workspace", props=_workspace_props(**overrides))
+
+
+@pytest.mark.parametrize("case, build, prop, phrase", BAD_PROPS, ids=[c[0] for c in BAD_PROPS])
+def test_a_construct_refuses_bad_props_naming_the_prop(tmp_path, case, build, prop, phrase):
+    from council.errors import PropsError
+
+    app, stack = _stack(tmp_path)
+    with pytest.raises(PropsError) as caught:
+        build(stack)
+    line = caught.value.line()
+    assert prop in line and phrase in line and "received" in line, line
