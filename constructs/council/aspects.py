@@ -15,15 +15,8 @@ import jsii
 from cdktf import Annotations, IAspect, TerraformResource
 from constructs import IConstruct
 
-# Shapes of literal credentials (a reference `${...}` never matches these).
-SECRET_SHAPES = (
-    re.compile(r"sk-[A-Za-z0-9]{16,}"),
-    re.compile(r"hf_[A-Za-z0-9]{20,}"),
-    re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    re.compile(r"AccountKey=[A-Za-z0-9+/=]{20,}"),
-)
-# Attribute names that must never hold a literal.
-SECRET_ATTRIBUTES = re.compile(r"(^|_)(password|client_secret|primary_key|secondary_key|api_key|access_key|token)$", re.I)
+from council.secret_shapes import SECRET_ATTRIBUTE, literal_part, looks_like_secret
+
 ONLINE_ENDPOINT_TYPE = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints@"
 
 
@@ -48,10 +41,6 @@ def _walk(value, path: str = ""):
             yield from _walk(item, f"{path}[{index}]")
     else:
         yield path, value
-
-
-def _is_reference(value: str) -> bool:
-    return "${" in value
 
 
 @jsii.implements(IAspect)
@@ -89,11 +78,12 @@ class SecurityAspect:
                 if "value" in secret:
                     found.append(f"container app secret {secret.get('name')!r} holds a literal value: use a Key Vault reference")
         for path, value in _walk(attrs):
-            if not isinstance(value, str) or _is_reference(value):
+            if not isinstance(value, str):
                 continue
-            leaf = re.split(r"[.\[]", path)[-1]
-            if SECRET_ATTRIBUTES.search(leaf) and value:
+            # The attribute's own name: list positions do not rename it (password[0] is a password).
+            leaf = re.split(r"[.\[]", re.sub(r"(\[\d+\])+$", "", path))[-1]
+            if SECRET_ATTRIBUTE.search(leaf) and value and literal_part(value) == value:
                 found.append(f"{path} holds a literal value: secrets must be references (Key Vault, variables, outputs)")
-            elif any(shape.search(value) for shape in SECRET_SHAPES):
+            elif looks_like_secret(value):
                 found.append(f"{path} holds what looks like a literal secret: keep secrets out of the configuration")
         return found

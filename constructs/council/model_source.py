@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from council.policy import Policy
 from council.serving import DEFAULT_RUNTIME, RUNTIMES, ServingRuntime
+from council.secret_shapes import SECRET_VARIABLE, looks_like_secret
 
 if TYPE_CHECKING:
     from council.catalog import Catalog, ModelFacts
@@ -133,12 +134,17 @@ class ContainerModel(Policy):
     @field_validator("env")
     @classmethod
     def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
+        for key, item in value.items():
             if not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
                 raise ValueError(f"env key {key!r} is not an UPPER_SNAKE_CASE variable name")
-            if re.search(r"TOKEN|KEY|SECRET|PASSWORD", key):
+            if SECRET_VARIABLE.search(key):
                 raise ValueError(
                     f"env key {key!r} looks like a secret; secrets never go in environment files "
+                    "(use hf_token_required for the Hugging Face token)"
+                )
+            if looks_like_secret(str(item)):
+                raise ValueError(
+                    f"env {key}: the value looks like a credential (a key or token); secrets never go in environment files "
                     "(use hf_token_required for the Hugging Face token)"
                 )
         return value
