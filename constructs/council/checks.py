@@ -201,9 +201,10 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
     problems = []
     sku = catalog.skus.get(member.sku)
     if sku is None:
-        known = ", ".join(s for s, f in catalog.skus.items() if not f.retired)
+        current = [s for s, f in catalog.skus.items() if not f.retired]
+        # Suggest only current SKUs: a retired one would be refused as soon as it is taken.
         problems.append(Problem(f"{where}.sku", f"{member.sku!r} is not a GPU SKU managed online endpoints offer; "
-                                               f"{_did_you_mean(member.sku, catalog.skus)}use one of {known}"))
+                                               f"{_did_you_mean(member.sku, current)}use one of {', '.join(current)}"))
     elif sku.retired:
         problems.append(Problem(f"{where}.sku", f"{member.sku} ({sku.gpu}) was retired on {sku.retired}; "
                                                "choose a current SKU such as Standard_NC24ads_A100_v4 or Standard_NV36ads_A10_v5"))

@@ -438,6 +438,8 @@ def load_environment(path: Path) -> Environment:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CouncilError(str(path), "(file)", "no such file; pass an environment name or an existing path") from None
+    except UnicodeDecodeError as exc:
+        raise CouncilError(str(path), "(file)", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
     except OSError as exc:
         raise CouncilError(str(path), "(file)", f"cannot be read: {exc.strerror}") from None
     try:

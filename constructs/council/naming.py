@@ -19,19 +19,21 @@ if TYPE_CHECKING:
 
 # resource kind -> (regex, description of the rule for the message)
 RULES: dict[str, tuple[str, str]] = {
-    "resource_group": (r"^[-\w.()]{1,89}[-\w()]$", "1-90 letters, digits, -_.() not ending in ."),
+    "resource_group": (r"^[-\w.()]{0,89}[-\w()]$", "1-90 letters, digits, -_.() not ending in ."),
     "online_endpoint": (r"^[a-zA-Z][a-zA-Z0-9-]{2,31}$", "3-32 letters, digits and -, starting with a letter"),
     "online_deployment": (r"^[a-zA-Z][a-zA-Z0-9-]{2,31}$", "3-32 letters, digits and -, starting with a letter"),
     "key_vault": (r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$", "3-24 letters, digits and -, letter first, no --"),
     "storage_account": (r"^[a-z0-9]{3,24}$", "3-24 lowercase letters and digits"),
     "container_registry": (r"^[a-zA-Z0-9]{5,50}$", "5-50 letters and digits"),
     # <name>.postgres.database.azure.com: 3-63 lowercase letters, digits and -.
-    "postgres_server": (r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", "3-63 lowercase letters, digits and -"),
+    "postgres_server": (r"^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$", "3-63 lowercase letters, digits and -, no --"),
     # <name>.<region>.redis.azure.net: 1-60 letters, digits and -, letter first, no --.
-    "managed_redis": (r"^[a-zA-Z](?!.*--)[a-zA-Z0-9-]{0,58}[a-zA-Z0-9]$", "1-60 letters, digits and -, letter first, no --"),
+    "managed_redis": (r"^[a-zA-Z]((?!.*--)[a-zA-Z0-9-]{0,58}[a-zA-Z0-9])?$", "1-60 letters, digits and -, letter first, no --"),
     "ml_workspace": (r"^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$", "3-33 letters, digits, _ and -"),
-    "container_app": (r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$", "2-32 lowercase letters, digits and -, letter first"),
-    "container_app_environment": (r"^[a-z][a-z0-9-]{0,58}[a-z0-9]$", "2-60 lowercase letters, digits and -"),
+    # Container Apps: "lower case alphanumeric characters or '-', start with an alphabetic
+    # character, and end with an alphanumeric character and cannot have '--'".
+    "container_app": (r"^[a-z](?!.*--)[a-z0-9-]{0,30}[a-z0-9]$", "2-32 lowercase letters, digits and -, letter first, no --"),
+    "container_app_environment": (r"^[a-z](?!.*--)[a-z0-9-]{0,58}[a-z0-9]$", "2-60 lowercase letters, digits and -, no --"),
     "generic": (r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9_]$", "2-64 letters, digits, -_."),
 }
 
