@@ -23,7 +23,10 @@ Not a CI step: a full run takes minutes (see README "Mutation testing" for the l
 from __future__ import annotations
 
 import argparse
+import ast
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,6 +73,88 @@ def stage(workdir: Path, modules: list[str], tests: list[str]) -> None:
     )
 
 
+# mutmut 3 mutates function bodies only. The limits that decide the guardrails are mostly
+# module- and class-level constants (GPU headroom, runtime overhead, retries, time budgets,
+# naming rules' lengths), so --constants plants those mutations itself: every int/float
+# literal assigned at module or class level moves by one (int) or one percent (float), and
+# every {m,n} length inside a string literal assigned at module level (the naming rules)
+# moves by one. Each mutant is run against the same tests.
+QUANTIFIER = re.compile(r"\{(\d+)(,(\d+))?\}")
+
+
+def constant_mutants(source: str) -> list[tuple[str, str]]:
+    """(label, mutated source) for each planted constant change."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    found: list[tuple[str, str]] = []
+
+    def replace(node: ast.AST, text: str) -> str:
+        start = offsets[node.lineno - 1] + node.col_offset
+        end = offsets[node.end_lineno - 1] + node.end_col_offset
+        return source[:start] + text + source[end:]
+
+    def assigned(body):
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                yield node
+            elif isinstance(node, ast.ClassDef):
+                yield from assigned(node.body)
+
+    for node in assigned(tree.body):
+        for const in ast.walk(node.value):
+            if not isinstance(const, ast.Constant) or isinstance(const.value, bool):
+                continue
+            where = f"line {const.lineno}"
+            if isinstance(const.value, int):
+                for new in (const.value + 1, const.value - 1):
+                    found.append((f"{where}: {const.value} -> {new}", replace(const, repr(new))))
+            elif isinstance(const.value, float):
+                for new in (const.value * 1.01, const.value * 0.99):
+                    found.append((f"{where}: {const.value} -> {new:.6g}", replace(const, repr(new))))
+            elif isinstance(const.value, str) and const.lineno == const.end_lineno:
+                text = source[offsets[const.lineno - 1] + const.col_offset:offsets[const.end_lineno - 1] + const.end_col_offset]
+                for match in QUANTIFIER.finditer(text):
+                    for group in (1, 3):
+                        if match.group(group) is None:
+                            continue
+                        value = int(match.group(group))
+                        for new in (value + 1, value - 1):
+                            if new < 0:
+                                continue
+                            mutated = text[:match.start(group)] + str(new) + text[match.end(group):]
+                            changed = QUANTIFIER.match(mutated, match.start()).group(0)
+                            found.append((f"{where}: {match.group(0)} -> {changed}", replace(const, mutated)))
+    return found
+
+
+def run_constants(workdir: Path, modules: list[str], tests: list[str]) -> tuple[int, list[str]]:
+    """Plant each constant mutant in the staged copy and run the tests; (mutants, not killed)."""
+    # No bytecode: a +1 keeps a file's size, and a .pyc of the same size and second would be reused.
+    env = {**os.environ, "PYTHONPATH": str(workdir / "src"), "PYTHONDONTWRITEBYTECODE": "1"}
+    shutil.rmtree(workdir / "src" / "council" / "__pycache__", ignore_errors=True)
+    total, survivors = 0, []
+    for module in modules:
+        path = workdir / "src" / "council" / f"{module}.py"
+        original = path.read_text()
+        for label, mutated in constant_mutants(original):
+            total += 1
+            path.write_text(mutated)
+            try:
+                run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xdist", *tests],
+                                     cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=300)
+                killed = run.returncode != 0
+            except subprocess.TimeoutExpired:
+                killed = True
+            finally:
+                path.write_text(original)
+            if not killed:
+                survivors.append(f"council.{module} {label}")
+    return total, survivors
+
+
 def results(workdir: Path, modules: list[str]) -> dict[str, dict[str, int | None]]:
     out: dict[str, dict[str, int | None]] = {}
     for module in modules:
@@ -85,6 +170,7 @@ def main() -> int:
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "mutation")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the per-module counts and survivors here")
+    parser.add_argument("--constants", action="store_true", help="also plant changes of module- and class-level constants")
     args = parser.parse_args()
     unknown = sorted(set(args.modules) - {p.stem for p in PACKAGE.glob("*.py")})
     if unknown:
@@ -120,8 +206,19 @@ def main() -> int:
         for name in data["not_killed"]:
             print(f"not killed: {name} ({status_by_exit_code[found[module][name]]})")
     print(f"see one: cd {args.workdir} && {mutmut} show <name>")
+    constants: dict = {}
+    if args.constants:
+        started = time.monotonic()
+        count, survivors = run_constants(args.workdir, args.modules, args.tests)
+        constants = {"mutants": count, "killed": count - len(survivors), "not_killed": survivors,
+                     "seconds": round(time.monotonic() - started)}
+        print(f"constants: {count} planted, {count - len(survivors)} killed "
+              f"({(count - len(survivors)) / count if count else 1:.1%}, {constants['seconds']} s)")
+        for survivor in survivors:
+            print(f"constant not killed: {survivor}")
     if args.json:
-        args.json.write_text(json.dumps({"seconds": round(elapsed), "tests": args.tests, "modules": report}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"seconds": round(elapsed), "tests": args.tests, "modules": report, "constants": constants},
+                                        indent=1) + "\n")
     return 0
 
 

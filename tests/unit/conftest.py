@@ -2,7 +2,7 @@
 
 They run in the main suite and under mutation testing (tools/mutation.py), which stages
 the package as src/council beside tests/unit, environments/ and litellm/: so this folder
-reads its data relative to itself, never through tests/conftest.py.
+reads its data relative to itself (unit/unit_data.py), never through tests/conftest.py.
 
 Expected values are worked out in the tests from documented facts (each cited where it is
 used), not by calling the code's own helpers.
@@ -10,27 +10,9 @@ used), not by calling the code's own helpers.
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def raw(name: str) -> dict:
-    """An environment file's data, as a fresh copy to mutate."""
-    return copy.deepcopy(_raw(name))
-
-
-_CACHE: dict[str, dict] = {}
-
-
-def _raw(name: str) -> dict:
-    if name not in _CACHE:
-        _CACHE[name] = yaml.safe_load((ROOT / "environments" / f"{name}.yaml").read_text())
-    return _CACHE[name]
+from unit.unit_data import raw
 
 
 @pytest.fixture
