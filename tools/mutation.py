@@ -12,7 +12,7 @@ do not notice "survives". The score is killed / (killed + survived + no tests + 
 
 mutmut only imports code from ./, src/ or source/, so the package is staged in a scratch
 directory (default build/mutation/, git-ignored): src/council is a copy of constructs/council,
-with the tests, environments/ and litellm/ beside it as in the repository. The staged
+with the tests, environments/, litellm/ and README.md beside it as in the repository. The staged
 pyproject.toml sets what mutmut mutates and which tests it runs (no xdist: mutmut runs tests
 itself). Survivors judged harmless are listed in README.md ("Mutation testing") with the reason; the script prints
 every survivor so that list can be checked.
@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "constructs" / "council"
 # The pure modules whose mistakes the fast unit tests must catch (issue 15).
-MODULES = ("checks", "sizing", "catalog", "naming", "cost", "config", "policy", "aspects", "router_config")
+MODULES = ("checks", "sizing", "catalog", "naming", "cost", "config", "policy", "aspects", "secret_shapes", "router_config")
 DEFAULT_TESTS = ("tests/unit",)
 KILLED = {1, 3}
 
@@ -49,6 +49,7 @@ def stage(workdir: Path, modules: list[str], tests: list[str]) -> None:
     shutil.copytree(PACKAGE, workdir / "src" / "council", ignore=ignore)
     for folder in ("environments", "litellm"):
         shutil.copytree(ROOT / folder, workdir / folder, ignore=ignore)
+    shutil.copy2(ROOT / "README.md", workdir / "README.md")  # its defaults table is tested
     for test in tests:
         source = ROOT / test
         target = workdir / test
@@ -67,7 +68,7 @@ def stage(workdir: Path, modules: list[str], tests: list[str]) -> None:
         f"only_mutate = [{only}]\n"
         f"pytest_add_cli_args_test_selection = [{selection}]\n"
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "no:randomly", "-q"]\n'
-        'also_copy = ["environments", "litellm"]\n'
+        'also_copy = ["environments", "litellm", "README.md"]\n'
         "\n[tool.pytest.ini_options]\n"
         'addopts = "-p no:cacheprovider"\n'
     )

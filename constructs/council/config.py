@@ -174,6 +174,7 @@ _ROUTER = RouterPolicy()
 class Router(_Model):
     image: str = DEFAULT_ROUTER_IMAGE
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "ERROR"  # production default: quiet
+    # 300: azurerm 4.55's azurerm_container_app limit on max_replicas (Azure itself allows more).
     min_replicas: int = Field(default=1, ge=0, le=300)
     max_replicas: int = Field(default=3, ge=1, le=300)
     cpu: float = Field(default=1.0, gt=0)

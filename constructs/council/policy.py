@@ -40,6 +40,7 @@ class Instances(Policy):
 
     min: int = Field(default=1, ge=0)
     default: int = Field(default=1, ge=0)
+    # The project's ceiling, above Azure ML's default per-deployment limit (which can be raised).
     max: int = Field(default=2, ge=1, le=100)
 
     @field_validator("min")
@@ -63,7 +64,9 @@ class AutoscaleRules(Policy):
     metric: Literal[AUTOSCALE_METRICS] = "GpuUtilizationPercentage"  # type: ignore[valid-type]
     scale_out_above: float = Field(default=70, gt=0)
     scale_in_below: float = Field(default=25, ge=0)
-    window_minutes: int = Field(default=10, ge=1, le=720)
+    # Azure Monitor autoscale: a metric trigger's time window "must be between 12 hours and 5
+    # minutes" (MetricTrigger.TimeWindow, Microsoft.Azure.Management.Insights; read 2026-11-28).
+    window_minutes: int = Field(default=10, ge=5, le=720)
     # GPU scale-out takes 12-18 minutes: cooldowns shorter than that stack actions.
     scale_out_cooldown_minutes: int = Field(default=20, ge=1, le=10080)
     scale_in_cooldown_minutes: int = Field(default=30, ge=1, le=10080)
@@ -190,7 +193,9 @@ class RouterPolicy:
     server_error_retries: int = 0
     allowed_fails: int = 1
     cooldown_seconds: int = 60
-    # LiteLLM's default upstream timeout for a call that names none (every member names its own).
+    # The router-wide timeout LiteLLM applies to a call that names none: the project's choice
+    # (LiteLLM's own default is 6000 s); every member's model entry names its own, so in practice
+    # no member request uses it.
     timeout_seconds: int = 120
 
 

@@ -207,7 +207,8 @@ def test_autoscale_band_that_would_flap_is_refused_with_both_thresholds(scale_in
 
 
 @pytest.mark.parametrize("field, good, bad", [
-    ("window_minutes", (1, 720), (0, 721)),
+    # Azure Monitor autoscale: a trigger's time window is 5 minutes to 12 hours.
+    ("window_minutes", (5, 720), (4, 721)),
     ("scale_out_cooldown_minutes", (1, 10080), (0, 10081)),
     ("scale_in_cooldown_minutes", (1, 10080), (0, 10081)),
 ])
