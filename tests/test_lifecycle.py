@@ -294,8 +294,10 @@ def test_destroy_leaves_nothing_that_blocks_it_or_a_re_create(stacks, name):
     features = _provider_features(stacks[name])
     # Azure adds resources to the group by itself (Application Insights smart detection).
     assert features["resource_group"]["prevent_deletion_if_contains_resources"] is False
-    # A soft-deleted workspace keeps its name and blocks a create for 14 days: purge it.
-    assert features["machine_learning"]["purge_soft_deleted_workspace_on_destroy"] is True
+    # A soft-deleted workspace keeps its name and blocks a create for 14 days: its DELETE purges it
+    # (the workspace is azapi's, so azurerm's purge feature would not reach it).
+    assert not resources(stacks[name], "azurerm_machine_learning_workspace")
+    assert ml_workspace(stacks[name])[1]["delete_query_parameters"] == {"forceToPurge": ["true"]}
     # Purge-protected vaults cannot be purged: a re-create recovers them under the same name.
     assert features["key_vault"] == {"purge_soft_delete_on_destroy": False, "recover_soft_deleted_key_vaults": True}
     for vault in resources(stacks[name], "azurerm_key_vault").values():

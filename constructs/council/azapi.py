@@ -162,6 +162,7 @@ class AzapiResource(_AzapiBase):
         timeouts: Timeouts | None = None,
         schema_validation_enabled: bool = True,
         ignore_casing: bool = False,
+        delete_query_parameters: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         super().__init__(scope, id, resource_type="azapi_resource", kind=kind, depends_on=depends_on, timeouts=timeouts)
         if not schema_validation_enabled:
@@ -172,6 +173,9 @@ class AzapiResource(_AzapiBase):
             # azapi 2.5.0 then keeps a configured string value when Azure returns it in another
             # case (utils/json.go UpdateObject: strings.EqualFold), instead of diffing every plan.
             self._set("ignore_casing", True)
+        if delete_query_parameters:
+            # Sent with the DELETE only (azapi 2.5.0 azapi_resource.go: client.Delete(..., DeleteQueryParameters)).
+            self._set("delete_query_parameters", {k: list(v) for k, v in delete_query_parameters.items()})
         self.body = dict(body)
         self._set("name", name)
         self._set("parent_id", parent_id)

@@ -15,7 +15,6 @@ from cdktf_cdktf_provider_azurerm.provider import (
     AzurermProvider,
     AzurermProviderFeatures,
     AzurermProviderFeaturesKeyVault,
-    AzurermProviderFeaturesMachineLearning,
     AzurermProviderFeaturesResourceGroup,
     AzurermProviderFeaturesStorage,
 )
@@ -77,11 +76,8 @@ class CouncilStack(TerraformStack):
                     # The workspace storage is private: azurerm's post-create blob data-plane
                     # poll would get 403 and fail the create. Nothing here needs the data plane.
                     storage=[AzurermProviderFeaturesStorage(data_plane_available=False)],
-                    # A soft-deleted workspace keeps its name for 14 days and a create with
-                    # that name fails ("Soft-deleted workspace exists. Please purge or recover
-                    # it"): destroy purges it so the environment can be created again. The
-                    # council keeps no data in the workspace (endpoints are hard-deleted anyway).
-                    machine_learning=[AzurermProviderFeaturesMachineLearning(purge_soft_deleted_workspace_on_destroy=True)],
+                    # (The ML workspace is azapi's: its purge on destroy is a query parameter
+                    # of its DELETE, see CouncilWorkspace, not an azurerm feature.)
                 )
             ],
             subscription_id=env.subscription_id,

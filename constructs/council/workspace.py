@@ -238,6 +238,13 @@ class CouncilWorkspace(Construct):
             replace_triggers=[self.storage.id, props.key_vault_id, self.app_insights.id, self.container_registry.id],
             # The service may answer "identity" for "Identity" (Azure/terraform-provider-azapi #807).
             ignore_casing=True,
+            # A soft-deleted workspace keeps its name for 14 days, and a create with that name fails
+            # ("Soft-deleted workspace exists. Please purge or recover it"): destroy purges it, so the
+            # environment can be created again (Workspaces_Delete's forceToPurge query parameter,
+            # which azurerm sends for purge_soft_deleted_workspace_on_destroy: its 2025-06-01
+            # workspaces client, DeleteOperationOptions.ForceToPurge). The council keeps no data in
+            # the workspace; its endpoints are deleted before it anyway.
+            delete_query_parameters={"forceToPurge": ["true"]},
         )
         # Read once: every jsii attribute read is a round trip to the Node process.
         self.workspace_id: str = self.workspace.id
