@@ -221,6 +221,13 @@ class Router(_Model):
             raise ValueError(problem)
         return self
 
+    @property
+    def private_services(self) -> tuple[str, ...]:
+        """The router's own services behind private endpoints, in the one place that decides it:
+        "redis" (shared state) and "postgres" (virtual keys). The stack creates them, the
+        network opens their ports, and `council describe` prices their endpoints from this."""
+        return (("redis",) if self.shared_state == "azure-managed-redis" else ()) + (("postgres",) if self.virtual_keys else ())
+
 
 # --------------------------------------------------------------------------- money and alerts
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"

@@ -157,7 +157,7 @@ def private_endpoint_count(env: Environment) -> int:
     """Private endpoints the stack creates: both Key Vaults, the workspace, the workspace
     storage's blob and file services, plus the router's Redis and PostgreSQL when the
     environment has them."""
-    return 5 + (env.router.shared_state == "azure-managed-redis") + bool(env.router.virtual_keys)
+    return 5 + len(env.router.private_services)
 
 
 def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:

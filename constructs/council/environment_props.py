@@ -19,7 +19,7 @@ from council.config import CreateNetwork, Environment, Member
 from council.member_endpoint import CouncilMemberEndpointProps
 from council.monitoring import CouncilMonitoringProps, MonitoredMember
 from council.naming import Names
-from council.network import ExistingNetworkProps, NewNetworkProps
+from council.network import HTTPS_PORT, SERVICE_PORTS, ExistingNetworkProps, NewNetworkProps
 from council.private_link import PrivateLink
 from council.router_app import RouterAppProps
 from council.router_contract import telemetry_environment
@@ -58,9 +58,8 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
             apps_subnet_cidr=env.network.apps_subnet,
             private_endpoints_subnet_cidr=env.network.private_endpoints_subnet,
             delegate_apps_subnet=env.router.environment_type == "workload-profiles",
-            # Key Vault and Azure ML (443), and the router's Redis (10000) and PostgreSQL (5432) when it has them.
-            private_endpoint_ports=(443, *((10000,) if env.router.shared_state == "azure-managed-redis" else ()),
-                                    *((5432,) if env.router.virtual_keys else ())),
+            # Key Vault and Azure ML (443), and the router's own services when it has them.
+            private_endpoint_ports=(HTTPS_PORT, *(SERVICE_PORTS[service] for service in env.router.private_services)),
             cloud=AZURE_PUBLIC,
             tags=at.tags,
         )

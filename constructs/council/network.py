@@ -73,6 +73,12 @@ class NsgRule:
     why: str
 
 
+# Client ports of the services behind the council's private endpoints: Key Vault and Azure ML
+# (HTTPS), Azure Managed Redis (10000, TLS; see router_state) and PostgreSQL flexible server.
+HTTPS_PORT = 443
+SERVICE_PORTS = {"redis": 10000, "postgres": 5432}
+
+
 def nsg_rules(apps_cidr: str, endpoints_cidr: str, endpoint_ports: tuple[int, ...]) -> list[NsgRule]:
     """Inbound rules of both subnets. The apps subnet's follow Microsoft's table for an
     internal workload-profiles Container Apps environment (learn.microsoft.com/azure/

@@ -28,11 +28,12 @@ from constructs import Construct
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
+from council.network import SERVICE_PORTS
 from council.private_link import PrivateLink, private_endpoint_to
 
 DATABASE_NAME = "litellm"
 ADMINISTRATOR_LOGIN = "litellm"
-POSTGRES_PORT = 5432
+POSTGRES_PORT = SERVICE_PORTS["postgres"]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -160,14 +160,14 @@ class CouncilStack(TerraformStack):
             secret_env[member.api_key_env] = endpoint.key_secret
         plain_env: dict[str, str] = {}
         waits_for: tuple = ()
-        if env.router.shared_state == "azure-managed-redis":
+        if "redis" in env.router.private_services:
             link = network.private_link("redis", endpoint_name=names.private_endpoint("redis"), zone_name=AZURE_PUBLIC.zone("redis"),
                                         resource_group_name=at.resource_group_name, tags=tags)
             state = RouterState(self, "router-state", props=props.router_state_props(names, at, private_link=link, log_analytics_workspace_id=logs.id))
             secret_env[REDIS_PASSWORD_ENV] = secrets.add_secret("redis-access-key", state.access_key)
             plain_env = {REDIS_HOST_ENV: state.hostname, REDIS_PORT_ENV: state.port}
             waits_for = state.reachable_after
-        if env.router.virtual_keys:
+        if "postgres" in env.router.private_services:
             link = network.private_link("postgres", endpoint_name=names.private_endpoint("psql"), zone_name=AZURE_PUBLIC.zone("postgres"),
                                         resource_group_name=at.resource_group_name, tags=tags)
             database = RouterDatabase(self, "router-database", props=props.router_database_props(
