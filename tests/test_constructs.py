@@ -255,6 +255,33 @@ def _network(stack, **overrides):
     return CouncilNetwork(stack, "network", props=NewNetworkProps(**{**values, **overrides}))
 
 
+def _existing_network(stack, **overrides):
+    """A landing zone's network that gives only the zones every council needs."""
+    from council.network import ZONE_PURPOSES, CouncilNetwork, ExistingNetworkProps
+
+    zones = {purpose: f"{SUB}/Microsoft.Network/privateDnsZones/{purpose}" for purpose in ZONE_PURPOSES}
+    return CouncilNetwork(stack, "network", props=ExistingNetworkProps(
+        apps_subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/hub/subnets/apps",
+        private_endpoints_subnet_id=f"{SUB}/Microsoft.Network/virtualNetworks/hub/subnets/pe", private_dns_zone_ids=zones, **overrides))
+
+
+def test_an_adopted_network_creates_and_links_a_zone_the_landing_zone_lacks(tmp_path):
+    """Redis's zone is not among the landing zone's: the network creates it, named by its cloud
+    profile, in the group it was given, links it to the hub VNet, and the link waits for that."""
+    from council.cloud import AZURE_PUBLIC
+
+    app, stack = _stack(tmp_path)
+    network = _existing_network(stack, zone_resource_group_name="rg-council", tags={"workload": "unit"})
+    link = network.private_link("redis", endpoint_name="pe-redis")
+    resources = _synth(app, tmp_path)["resource"]
+    ((zone_key, zone),) = resources["azurerm_private_dns_zone"].items()
+    assert zone["name"] == AZURE_PUBLIC.zone("redis") and zone["resource_group_name"] == "rg-council"
+    assert zone["tags"] == {"workload": "unit"}
+    (vnet_link,) = resources["azurerm_private_dns_zone_virtual_network_link"].values()
+    assert vnet_link["virtual_network_id"] == f"{SUB}/Microsoft.Network/virtualNetworks/hub"
+    assert len(link.network_dependencies) == 1  # the endpoint waits for the VNet link
+
+
 def _vault(stack, **overrides):
     from council.private_link import PrivateLink
     from council.secret_bundle import SecretBundle, SecretBundleProps
@@ -309,6 +336,10 @@ BAD_PROPS = [
      "outbound_fqdns", "AllowOnlyApprovedOutbound"),
     ("network-overlap", lambda s: _network(s, private_endpoints_subnet_cidr="10.40.0.16/28"), "subnets", "do not overlap"),
     ("network-outside", lambda s: _network(s, apps_subnet_cidr="10.41.0.0/27"), "subnets", "inside address_space"),
+    ("network-zone-nowhere", lambda s: _existing_network(s).private_link("redis", endpoint_name="pe-redis"),
+     "zone_resource_group_name", "missing redis zone"),
+    ("network-unknown-zone", lambda s: _existing_network(s, zone_resource_group_name="rg").private_link("cosmos", endpoint_name="pe-c"),
+     "purpose", "one of"),
     ("redis-sku", lambda s: _state(s, sku_name="Standard_C1"), "sku_name", "Azure Managed Redis SKU"),
     ("postgres-sku", lambda s: _database(s, sku_name="Standard_B1ms"), "sku_name", "flexible server SKU"),
     ("postgres-retention", lambda s: _database(s, backup_retention_days=36), "backup_retention_days", "7 to 35"),

@@ -70,6 +70,10 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
         private_dns_zone_ids={
             purpose: getattr(zones, field) for purpose, field in ZONE_FILE_FIELDS.items() if getattr(zones, field) is not None
         },
+        # Zones the landing zone does not give are created in the council's own group.
+        zone_resource_group_name=at.resource_group_name,
+        cloud=AZURE_PUBLIC,
+        tags=at.tags,
     )
 
 

@@ -58,6 +58,12 @@ class ExistingNetworkProps:
     private_endpoints_subnet_id: str
     # purpose (ZONE_PURPOSES) -> private DNS zone resource id
     private_dns_zone_ids: Mapping[str, str]
+    # A zone the landing zone does not give (the optional ones: storage, Redis, PostgreSQL) is
+    # created in this group, named from `cloud`, and linked to the VNet, when a private link
+    # needs it; None: every zone a link needs must be given.
+    zone_resource_group_name: str | None = None
+    cloud: CloudProfile = AZURE_PUBLIC
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,10 @@ class CouncilNetwork(Construct):
         super().__init__(scope, id)
         self._zone_ids: dict[str, str] = {}
         self._zone_links: dict[str, ITerraformDependable] = {}
+        # Where zones this network still lacks are created, and under what names.
+        self._cloud = props.cloud
+        self._zone_group = props.zone_resource_group_name if isinstance(props, ExistingNetworkProps) else props.resource_group_name
+        self._tags = dict(props.tags)
         if isinstance(props, ExistingNetworkProps):
             self._adopt(props)
         else:
@@ -233,14 +243,16 @@ class CouncilNetwork(Construct):
         link = self._zone_links.get(purpose)
         return (link,) if link is not None else ()
 
-    def private_link(self, purpose: str, *, endpoint_name: str, zone_name: str | None = None, resource_group_name: str | None = None,
-                     tags: Mapping[str, str] = {}) -> PrivateLink:
-        """Where a private endpoint for `purpose` goes. With `zone_name`, a zone this network
-        lacks (neither created nor given by the landing zone) is created and linked here."""
-        if zone_name is not None and purpose not in self._zone_ids:
-            if resource_group_name is None:
-                raise PropsError(self.node.path, "resource_group_name", None, "a resource group to create the zone in")
-            self.add_private_zone(purpose, zone_name, resource_group_name=resource_group_name, tags=tags)
+    def private_link(self, purpose: str, *, endpoint_name: str) -> PrivateLink:
+        """Where a private endpoint for `purpose` (a zone purpose of the cloud profile) goes. A zone
+        this network lacks (neither created nor given by the landing zone) is created and linked."""
+        if purpose not in self._zone_ids:
+            if purpose not in self._cloud.zones:
+                raise PropsError(self.node.path, "purpose", purpose, f"one of {sorted(self._cloud.zones)}")
+            if self._zone_group is None:
+                raise PropsError(self.node.path, "zone_resource_group_name", None,
+                                 f"a resource group to create the missing {purpose} zone in, or its id in private_dns_zone_ids")
+            self.add_private_zone(purpose, self._cloud.zone(purpose), resource_group_name=self._zone_group, tags=self._tags)
         return PrivateLink(
             subnet_id=self.private_endpoints_subnet_id,
             zone_id=self.zone_id(purpose),

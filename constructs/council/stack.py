@@ -28,7 +28,6 @@ from council.aspects import SecurityAspect
 from council.azapi import AzapiProvider
 from council.backends import TerraformCloudBlock
 from council.catalog import load_catalog, registry_replica
-from council.cloud import AZURE_PUBLIC
 from council.config import Environment, TerraformCloudBackend
 from council.egress import required_fqdns
 from council.member_endpoint import CouncilMemberEndpoint
@@ -124,9 +123,7 @@ class CouncilStack(TerraformStack):
             registry_replica_location=replica,
             registry_replica_zone_redundant=replica in load_catalog().zonal_regions,
             storage_private_links=tuple(
-                (subresource, network.private_link(f"storage_{subresource}", endpoint_name=names.private_endpoint(f"st{subresource}"),
-                                                   zone_name=AZURE_PUBLIC.zone(f"storage_{subresource}"),
-                                                   resource_group_name=at.resource_group_name, tags=tags))
+                (subresource, network.private_link(f"storage_{subresource}", endpoint_name=names.private_endpoint(f"st{subresource}")))
                 for subresource in ("blob", "file")
             ),
         ))
@@ -161,15 +158,13 @@ class CouncilStack(TerraformStack):
         plain_env: dict[str, str] = {}
         waits_for: tuple = ()
         if "redis" in env.router.private_services:
-            link = network.private_link("redis", endpoint_name=names.private_endpoint("redis"), zone_name=AZURE_PUBLIC.zone("redis"),
-                                        resource_group_name=at.resource_group_name, tags=tags)
+            link = network.private_link("redis", endpoint_name=names.private_endpoint("redis"))
             state = RouterState(self, "router-state", props=props.router_state_props(names, at, private_link=link, log_analytics_workspace_id=logs.id))
             secret_env[REDIS_PASSWORD_ENV] = secrets.add_secret("redis-access-key", state.access_key)
             plain_env = {REDIS_HOST_ENV: state.hostname, REDIS_PORT_ENV: state.port}
             waits_for = state.reachable_after
         if "postgres" in env.router.private_services:
-            link = network.private_link("postgres", endpoint_name=names.private_endpoint("psql"), zone_name=AZURE_PUBLIC.zone("postgres"),
-                                        resource_group_name=at.resource_group_name, tags=tags)
+            link = network.private_link("postgres", endpoint_name=names.private_endpoint("psql"))
             database = RouterDatabase(self, "router-database", props=props.router_database_props(
                 env, names, at, private_link=link, log_analytics_workspace_id=logs.id
             ))
