@@ -14,8 +14,10 @@ from typing import Mapping
 
 from cdktf import ITerraformDependable
 
+from council.catalog import Catalog, registry_replica
 from council.cloud import AZURE_PUBLIC, ZONE_FILE_FIELDS
 from council.config import CreateNetwork, Environment, Member
+from council.egress import required_fqdns
 from council.member_endpoint import CouncilMemberEndpointProps
 from council.monitoring import CouncilMonitoringProps, MonitoredMember
 from council.naming import Names
@@ -92,20 +94,22 @@ def bundle_props(
 
 
 def workspace_props(
+    env: Environment,
     names: Names,
     at: Placement,
     *,
+    catalog: Catalog,
     log_analytics_workspace_id: str,
     key_vault_id: str,
     private_endpoints_subnet_id: str,
     api_zone_id: str,
     notebooks_zone_id: str,
-    outbound_fqdns: tuple[str, ...],
-    firewall_sku: str = "Standard",
-    registry_replica_location: str | None = None,
-    registry_replica_zone_redundant: bool = True,
     storage_private_links: tuple[tuple[str, PrivateLink], ...] = (),
 ) -> CouncilWorkspaceProps:
+    """The workspace from the file: its egress (the hosts the members pull from), firewall SKU
+    and registry replica (the file's region, or the location's pair; zone-redundant where that
+    region has zones)."""
+    replica = registry_replica(catalog, env.location, env.workspace.registry_replica)
     return CouncilWorkspaceProps(
         name=names.ml_workspace(),
         resource_group_name=at.resource_group_name,
@@ -120,10 +124,10 @@ def workspace_props(
         private_endpoint_name=names.private_endpoint("mlw"),
         api_zone_id=api_zone_id,
         notebooks_zone_id=notebooks_zone_id,
-        outbound_fqdns=outbound_fqdns,
-        firewall_sku=firewall_sku,
-        registry_replica_location=registry_replica_location,
-        registry_replica_zone_redundant=registry_replica_zone_redundant,
+        outbound_fqdns=required_fqdns(env, catalog),
+        firewall_sku=env.workspace.firewall_sku,
+        registry_replica_location=replica,
+        registry_replica_zone_redundant=replica in catalog.zonal_regions,
         storage_private_links=storage_private_links,
         tags=at.tags,
     )

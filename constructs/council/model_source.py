@@ -137,16 +137,11 @@ class ContainerModel(Policy):
         for key, item in value.items():
             if not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
                 raise ValueError(f"env key {key!r} is not an UPPER_SNAKE_CASE variable name")
+            fix = "secrets never go in environment files (use hf_token_required for the Hugging Face token)"
             if SECRET_VARIABLE.search(key):
-                raise ValueError(
-                    f"env key {key!r} looks like a secret; secrets never go in environment files "
-                    "(use hf_token_required for the Hugging Face token)"
-                )
+                raise ValueError(f"env key {key!r} looks like a secret; {fix}")
             if looks_like_secret(str(item)):
-                raise ValueError(
-                    f"env {key}: the value looks like a credential (a key or token); secrets never go in environment files "
-                    "(use hf_token_required for the Hugging Face token)"
-                )
+                raise ValueError(f"env {key}: the value looks like a credential (a key or token); {fix}")
         return value
 
     @property

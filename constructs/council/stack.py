@@ -27,9 +27,8 @@ from council import environment_props as props
 from council.aspects import SecurityAspect
 from council.azapi import AzapiProvider
 from council.backends import TerraformCloudBlock
-from council.catalog import load_catalog, registry_replica
+from council.catalog import load_catalog
 from council.config import Environment, TerraformCloudBackend
-from council.egress import required_fqdns
 from council.member_endpoint import CouncilMemberEndpoint
 from council.monitoring import CouncilMonitoring, MonitoredMember
 from council.naming import SUFFIX_LENGTH, names_for
@@ -110,18 +109,14 @@ class CouncilStack(TerraformStack):
 
         secrets = bundle("secrets", "c")
         workspace_vault = bundle("workspace-vault", "w")
-        replica = registry_replica(load_catalog(), env.location, env.workspace.registry_replica)
         workspace = CouncilWorkspace(self, "workspace", props=props.workspace_props(
-            names, at,
+            env, names, at,
+            catalog=load_catalog(),
             log_analytics_workspace_id=logs.id,
             key_vault_id=workspace_vault.key_vault_id,
             private_endpoints_subnet_id=network.private_endpoints_subnet_id,
             api_zone_id=network.zone_id("aml_api"),
             notebooks_zone_id=network.zone_id("aml_notebooks"),
-            outbound_fqdns=required_fqdns(env, load_catalog()),
-            firewall_sku=env.workspace.firewall_sku,
-            registry_replica_location=replica,
-            registry_replica_zone_redundant=replica in load_catalog().zonal_regions,
             storage_private_links=tuple(
                 (subresource, network.private_link(f"storage_{subresource}", endpoint_name=names.private_endpoint(f"st{subresource}")))
                 for subresource in ("blob", "file")
