@@ -23,3 +23,9 @@ def dev() -> dict:
 @pytest.fixture
 def prod() -> dict:
     return raw("prod")
+
+
+@pytest.fixture
+def fresh():
+    """`fresh(name)`: a new copy of environments/<name>.yaml's data, to change."""
+    return raw

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from council.catalog import NO_REPLICA, ModelFacts, load_catalog, registry_replica
-
-
-def _model(**overrides) -> ModelFacts:
-    facts = dict(key="m", params_b=7.0, dtype="bf16", context=8192, layers=32, kv_heads=8, head_dim=128,
-                 catalog_asset=None, catalog_status="absent", catalog_retired=None, allowed_skus=None, hf_id=None, hf_gated=False)
-    return ModelFacts(**{**facts, **overrides})
+from council.catalog import NO_REPLICA, load_catalog, registry_replica
+from unit.unit_data import model_facts
 
 
 @pytest.fixture
@@ -30,7 +25,7 @@ def fresh():
 @pytest.mark.parametrize("dtype, weights_gb", [("fp32", 28.0), ("bf16", 14.0), ("fp16", 14.0), ("int8", 7.0), ("int4", 3.5)])
 def test_weights_are_parameters_times_bytes_per_parameter(dtype, weights_gb):
     # 7B parameters at 4 / 2 / 2 / 1 / 0.5 bytes each.
-    assert _model(dtype=dtype).weights_gb == pytest.approx(weights_gb)
+    assert model_facts(dtype=dtype).weights_gb == pytest.approx(weights_gb)
 
 
 @pytest.mark.parametrize("key, tokens, expected_gb", [
@@ -49,8 +44,8 @@ def test_kv_cache_of_catalog_models_in_gigabytes_of_1e9_bytes(key, tokens, expec
 
 def test_kv_cache_scales_with_the_dtype_and_the_tokens():
     # int8: 2 x 32 x 8 x 128 x 1 byte = 65536 B/token; 1000 tokens = 0.065536 GB; none for 0 tokens.
-    assert _model(dtype="int8").kv_cache_gb(1000) == pytest.approx(0.065536, rel=1e-12)
-    assert _model(dtype="int8").kv_cache_gb(0) == 0
+    assert model_facts(dtype="int8").kv_cache_gb(1000) == pytest.approx(0.065536, rel=1e-12)
+    assert model_facts(dtype="int8").kv_cache_gb(0) == 0
 
 
 # --------------------------------------------------------------------------- look-ups

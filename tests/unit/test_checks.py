@@ -22,6 +22,7 @@ from council.catalog import GpuSku, ModelFacts, load_catalog
 from council.checks import Problem, check_environment, check_parts, load_checked, notices, raise_if_problems, router_worst_case_seconds
 from council.config import parse_environment
 from council.errors import CouncilError
+from unit.unit_data import is_container
 
 A10 = "Standard_NV36ads_A10_v5"  # 1x A10 24 GB, 36 vCPUs, upgrade reserve (gpu_skus.yaml)
 TWO_A10 = "Standard_NV72ads_A10_v5"  # 2x A10 24 GB
@@ -41,10 +42,6 @@ def _pick(data: dict, what: str, predicate) -> int:
         if predicate(member):
             return index
     raise AssertionError(f"environments/dev.yaml has no member that is {what}")
-
-
-def _container(member: dict) -> bool:
-    return member["model"]["source"] == "container"
 
 
 def _codegemma(member: dict) -> bool:
@@ -312,7 +309,7 @@ def test_gpu_fit_at_exactly_ninety_percent_is_accepted_and_a_hair_over_is_not(de
     sku = GpuSku(name="Standard_NC20test_v1", gpu="T20", gpus=1, gpu_memory_gb=20, vcpus=8, family="testFamily",
                  upgrade_reserve=True, hourly_usd=1.0)
     catalog = _catalog(skus={sku.name: sku}, models={"exact-fit": _exact_model()})
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
     dev["members"][0].update(sku=sku.name, model={"source": "container", "hf_model_id": "acme/exact-fit", "max_model_len": tokens})
     problems = _check(dev, catalog=catalog)
@@ -366,7 +363,7 @@ def test_a_retired_sku_is_refused_once_with_the_date_and_a_current_choice(dev):
 
 
 def test_a_model_the_catalog_cannot_size_is_refused(dev):
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     dev["members"][index]["model"]["hf_model_id"] = "acme/secret-sauce-7b"
     dev["members"][index]["model"]["hf_token_required"] = False
     (problem,) = _check(dev)
@@ -377,7 +374,7 @@ def test_a_model_the_catalog_cannot_size_is_refused(dev):
 
 # --------------------------------------------------------------------------- egress
 def test_an_image_from_a_registry_without_outbound_rules_is_refused(dev):
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     dev["members"][index]["model"]["image"] = "mcr.microsoft.com/azureml/tgi:3.3.2"
     (problem,) = _check(dev)
     assert problem.field == f"{_where(dev, index)}.model.image"
@@ -472,7 +469,7 @@ A100_FAMILY = "StandardNCADSA100v4Family"
 @pytest.mark.parametrize("declared, short", [(180, False), (179, True)])
 def test_quota_equal_to_the_need_is_enough_and_one_less_is_not(dev, declared, short):
     # One A10 deployment (36 vCPUs, 20% upgrade reserve) at max 4: ceil(1.2 x 4) = 5 -> 5 x 36 = 180.
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
     dev["members"][0].update(sku=A10, instances={"min": 1, "default": 1, "max": 4})
     dev["members"][0]["model"]["max_model_len"] = 4096  # every shipped container model fits an A10 at 4k
@@ -490,8 +487,8 @@ def test_quota_equal_to_the_need_is_enough_and_one_less_is_not(dev, declared, sh
 
 def test_quota_reserve_is_rounded_up_per_deployment_not_per_family(dev):
     # Two A10 deployments at max 1: ceil(1.2) = 2 each -> 4 x 36 = 144 (not ceil(2.4) = 3 -> 108).
-    first = _pick(dev, "served by a container", _container)
-    second = _pick(dev, "a second container member", lambda m: _container(m) and m is not dev["members"][first])
+    first = _pick(dev, "served by a container", is_container)
+    second = _pick(dev, "a second container member", lambda m: is_container(m) and m is not dev["members"][first])
     _keep(dev, first, second)
     for member in dev["members"]:
         member.update(sku=A10, instances={"min": 1, "default": 1, "max": 1})
@@ -522,7 +519,7 @@ def test_undeclared_families_and_unused_declarations_are_not_checked(dev):
 # --------------------------------------------------------------------------- budget
 def _one_a10_member(dev: dict) -> dict:
     """dev with one container member on one A10 at min 1, the router at 0 replicas."""
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
     dev["members"][0].update(sku=A10, instances={"min": 1, "default": 1, "max": 2})
     dev["members"][0]["model"]["max_model_len"] = 4096
@@ -563,7 +560,7 @@ def test_quota_is_counted_with_the_catalog_given(dev):
     # A SKU only the given catalog knows (8 vCPUs, upgrade reserve) at max 2: ceil(2.4) = 3 x 8 = 24.
     sku = GpuSku(name="Standard_NC8test_v1", gpu="A10", gpus=1, gpu_memory_gb=24, vcpus=8, family="testFamily",
                  upgrade_reserve=True, hourly_usd=1.0)
-    index = _pick(dev, "served by a container", _container)
+    index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
     dev["members"][0].update(sku=sku.name, instances={"min": 1, "default": 1, "max": 2})
     dev["members"][0]["model"]["max_model_len"] = 4096
@@ -580,7 +577,7 @@ def test_budget_is_checked_only_once_the_rest_of_the_plan_is_valid(dev):
 
 
 def test_every_guardrail_reports_in_the_same_run(dev):
-    container = _pick(dev, "served by a container", _container)
+    container = _pick(dev, "served by a container", is_container)
     other = _pick(dev, "another member", lambda m: m is not dev["members"][container])
     dev["location"] = "eastus9"
     dev["network"]["apps_subnet"] = "10.40.0.0/28"

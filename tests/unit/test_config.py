@@ -8,7 +8,6 @@ rules (config.py's docstrings and the file's comments), not computed by the code
 
 from __future__ import annotations
 
-import copy
 from datetime import date
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from pydantic import ValidationError
 
 from council.config import Environment, SchemaError, _field_path, load_environment, parse_environment
 from council.errors import CouncilError
+from unit.unit_data import is_container, member_at
 
 SOURCE = "environments/dev.yaml"
 ROOT_ENVIRONMENTS = Path(__file__).resolve().parents[2] / "environments"
@@ -45,13 +45,6 @@ REDIS_ZONE = ZONE.format("privatelink.redis.azure.net")
 POSTGRES_ZONE = ZONE.format("privatelink.postgres.database.azure.com")
 
 
-@pytest.fixture
-def fresh(dev, prod):
-    """`fresh(name)`: a new copy of environments/<name>.yaml's data, to change (conftest's dev/prod)."""
-    originals = {"dev": copy.deepcopy(dev), "prod": copy.deepcopy(prod)}
-    return lambda name: copy.deepcopy(originals[name])
-
-
 def parse(data: object) -> Environment:
     return parse_environment(data, SOURCE)
 
@@ -74,17 +67,8 @@ def _index(data: dict, predicate) -> int:
     return next(i for i, m in enumerate(data["members"]) if predicate(m))
 
 
-def _container(m: dict) -> bool:
-    return m["model"]["source"] == "container"
-
-
 def _catalog(m: dict) -> bool:
     return m["model"]["source"] == "catalog"
-
-
-def _at(data: dict, index: int) -> str:
-    """How a message names a member: `members[<i>] (<role>)`."""
-    return f"members[{index}] ({data['members'][index]['role']})"
 
 
 # --------------------------------------------------------------------------- the shipped files
@@ -151,7 +135,7 @@ def test_a_member_cannot_scale_to_zero(fresh):
     data = fresh("dev")
     data["members"][1]["instances"] = {"min": 0, "default": 1, "max": 2}
     assert refused_once(data) == (
-        f"{_at(data, 1)}.instances.min: min is 0: managed online deployments cannot scale to zero "
+        f"{member_at(data, 1)}.instances.min: min is 0: managed online deployments cannot scale to zero "
         "(at least one instance always runs); set min to 1 or more (got 0)"
     )
     data["members"][1]["instances"]["min"] = 1
@@ -175,7 +159,7 @@ def test_instances_keep_min_default_max_in_order(instances, problem, fresh):
     if problem is None:
         assert parse(data).members[0].instances.max == instances["max"]
     else:
-        assert refused_once(data) == f"{_at(data, 0)}.instances{problem}"
+        assert refused_once(data) == f"{member_at(data, 0)}.instances{problem}"
 
 
 @pytest.mark.parametrize(
@@ -211,7 +195,7 @@ def test_member_fields_at_their_edges(field, bad, good, fresh):
     data["members"][0][field] = bad
     line = refused_once(data)
     # The member is named by the role the file gives it, even a refused one.
-    assert line.startswith(f"{_at(data, 0)}.{field}: ") and repr(bad) in line, line
+    assert line.startswith(f"{member_at(data, 0)}.{field}: ") and repr(bad) in line, line
 
 
 def test_roles_and_aliases_are_unique_across_members(fresh):
@@ -269,10 +253,10 @@ def test_the_token_is_needed_only_when_a_member_is_gated(fresh):
 )
 def test_a_secret_named_variable_in_a_member_env_is_refused(name, fresh):
     data = fresh("dev")
-    index = _index(data, _container)
+    index = _index(data, is_container)
     data["members"][index]["model"]["env"] = {"LOG_LEVEL": "info", name: "hf_" + "a" * 30}
     assert refused_once(data) == (
-        f"{_at(data, index)}.model.env: env key {name!r} looks like a secret; secrets never go in environment "
+        f"{member_at(data, index)}.model.env: env key {name!r} looks like a secret; secrets never go in environment "
         "files (use hf_token_required for the Hugging Face token)"
     )
 
@@ -280,9 +264,9 @@ def test_a_secret_named_variable_in_a_member_env_is_refused(name, fresh):
 @pytest.mark.parametrize("name", ["hf_token", "Hf_Token", "1TOKEN", "MY-VAR"])
 def test_a_member_env_name_must_be_upper_snake_case(name, fresh):
     data = fresh("dev")
-    index = _index(data, _container)
+    index = _index(data, is_container)
     data["members"][index]["model"]["env"] = {name: "x"}
-    assert refused_once(data) == f"{_at(data, index)}.model.env: env key {name!r} is not an UPPER_SNAKE_CASE variable name"
+    assert refused_once(data) == f"{member_at(data, index)}.model.env: env key {name!r} is not an UPPER_SNAKE_CASE variable name"
 
 
 @pytest.mark.parametrize("name, value", [
@@ -292,15 +276,15 @@ def test_a_member_env_name_must_be_upper_snake_case(name, fresh):
 ])
 def test_a_secret_value_in_a_member_env_is_refused_whatever_its_name(name, value, fresh):
     data = fresh("dev")
-    index = _index(data, _container)
+    index = _index(data, is_container)
     data["members"][index]["model"]["env"] = {name: value}
     line = refused_once(data)
-    assert line.startswith(f"{_at(data, index)}.model.env: env {name}: the value looks like a credential") and value not in line
+    assert line.startswith(f"{member_at(data, index)}.model.env: env {name}: the value looks like a credential") and value not in line
 
 
 def test_plain_server_settings_pass_the_secret_guard(fresh):
     data = fresh("dev")
-    index = _index(data, _container)
+    index = _index(data, is_container)
     # TGI's own limits say TOKENS, and are not secrets (text-generation-launcher --help).
     settings = {"LOG_LEVEL": "info", "CUDA_GRAPHS": "0", "_PRIVATE": "1", "MAX_INPUT_TOKENS": "3072",
                 "MAX_BATCH_PREFILL_TOKENS": "4096", "TOKENIZER_CONFIG_PATH": "/t", "DISK_PATH": "/data/sk-cache-directory-long"}
@@ -636,21 +620,21 @@ def test_an_unknown_key_is_named_and_refused(fresh):
 def test_an_unknown_key_in_a_member_is_named_under_its_role(fresh):
     data = fresh("dev")
     data["members"][1]["gpu"] = "A100"
-    assert refused_once(data) == f"{_at(data, 1)}.gpu: unknown key; remove it or check its spelling"
+    assert refused_once(data) == f"{member_at(data, 1)}.gpu: unknown key; remove it or check its spelling"
 
 
 def test_a_misspelt_required_key_is_one_problem_with_a_suggestion(fresh):
     data = fresh("dev")
     data["members"][0]["instance"] = data["members"][0].pop("instances")
-    assert refused(data) == [f"{_at(data, 0)}.instance: unknown key; did you mean 'instances' (required, and missing)?"]
+    assert refused(data) == [f"{member_at(data, 0)}.instance: unknown key; did you mean 'instances' (required, and missing)?"]
 
 
 def test_an_unrelated_unknown_key_is_not_taken_for_the_missing_one(fresh):
     data = fresh("dev")
     data["members"][0]["zzz"] = data["members"][0].pop("instances")
     assert refused(data) == [
-        f"{_at(data, 0)}.instances: required field is missing; add it",
-        f"{_at(data, 0)}.zzz: unknown key; remove it or check its spelling",
+        f"{member_at(data, 0)}.instances: required field is missing; add it",
+        f"{member_at(data, 0)}.zzz: unknown key; remove it or check its spelling",
     ]
 
 
@@ -658,7 +642,7 @@ def test_a_misspelling_pairs_only_with_a_missing_key_at_its_own_level(fresh):
     data = fresh("dev")
     data["instances"] = data["members"][0].pop("instances")
     assert refused(data) == [
-        f"{_at(data, 0)}.instances: required field is missing; add it",
+        f"{member_at(data, 0)}.instances: required field is missing; add it",
         "instances: unknown key; remove it or check its spelling",
     ]
 
@@ -673,7 +657,7 @@ def test_a_wrong_type_names_the_field_and_the_value(fresh):
     data = fresh("dev")
     data["members"][1]["instances"]["max"] = "many"
     assert refused_once(data) == (
-        f"{_at(data, 1)}.instances.max: Input should be a valid integer, unable to parse string as an integer (got 'many')"
+        f"{member_at(data, 1)}.instances.max: Input should be a valid integer, unable to parse string as an integer (got 'many')"
     )
 
 
@@ -692,15 +676,15 @@ def test_a_member_whose_role_is_not_a_string_is_named_by_index_only(fresh):
 def test_source_and_backend_tags_are_not_shown_as_fields(fresh):
     """`catalog`, `container`, `local`, `cloud`, `create`, `existing` are pydantic's union branches."""
     data = fresh("dev")
-    index = _index(data, _container)
+    index = _index(data, is_container)
     data["members"][index]["model"]["hf_model_id"] = "nope"
     assert refused_once(data) == (
-        f"{_at(data, index)}.model.hf_model_id: 'nope' does not have the expected form ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
+        f"{member_at(data, index)}.model.hf_model_id: 'nope' does not have the expected form ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
     )
     data = fresh("dev")
     index = _index(data, _catalog)
     data["members"][index]["model"]["asset_id"] = "nope"
-    assert refused_once(data).startswith(f"{_at(data, index)}.model.asset_id: 'nope' does not have the expected form ^azureml://")
+    assert refused_once(data).startswith(f"{member_at(data, index)}.model.asset_id: 'nope' does not have the expected form ^azureml://")
     data = fresh("dev")
     data["backend"] = {"type": "cloud", "workspace": "a b"}
     assert refused_once(data) == "backend.workspace: 'a b' does not have the expected form ^[A-Za-z0-9_-]{1,90}$"
@@ -720,8 +704,8 @@ def test_every_problem_in_a_file_is_reported_once_in_order(fresh):
     data["regoin"] = "x"
     assert refused(data) == [
         "location: 'East US' does not have the expected form ^[a-z][a-z0-9]+$",
-        f"{_at(data, 0)}.sku: 'NC24' does not have the expected form ^Standard_[A-Za-z0-9_]+$",
-        f"{_at(data, 1)}.instances.min: min is 0: managed online deployments cannot scale to zero "
+        f"{member_at(data, 0)}.sku: 'NC24' does not have the expected form ^Standard_[A-Za-z0-9_]+$",
+        f"{member_at(data, 1)}.instances.min: min is 0: managed online deployments cannot scale to zero "
         "(at least one instance always runs); set min to 1 or more (got 0)",
         "regoin: unknown key; remove it or check its spelling",
     ]

@@ -29,7 +29,7 @@ import pytest
 
 from council.config import parse_environment
 from council.errors import CouncilError
-from unit.unit_data import raw
+from unit.unit_data import member_at, raw
 
 SOURCE = "dev.yaml"
 
@@ -46,11 +46,6 @@ def _refused(data: dict) -> str:
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{SOURCE}: "), lines
     return lines[0][len(SOURCE) + 2:]
-
-
-def _at(data: dict, index: int) -> str:
-    """How a message names a member: `members[<i>] (<role>)`."""
-    return f"members[{index}] ({data['members'][index]['role']})"
 
 
 # --------------------------------------------------------------------------- router replicas
@@ -141,4 +136,4 @@ def test_any_non_empty_sku_reason_is_accepted_and_an_empty_one_refused():
     data["members"][last]["sku_reason"] = "x"
     assert _parse(data).members[last].sku_reason == "x"
     data["members"][last]["sku_reason"] = ""
-    assert _refused(data) == f"{_at(data, last)}.sku_reason: String should have at least 1 character (got '')"
+    assert _refused(data) == f"{member_at(data, last)}.sku_reason: String should have at least 1 character (got '')"

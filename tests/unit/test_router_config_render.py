@@ -11,7 +11,6 @@ anything); expected values are worked out here from the file and the documented 
 
 from __future__ import annotations
 
-import copy
 import re
 from pathlib import Path
 
@@ -66,13 +65,6 @@ def with_sixth_member(data: dict) -> dict:
     sixth = dict(data["members"][0], role="sixth", alias="sixth-model", description="A sixth voice.")
     data["members"].append(sixth)
     return data
-
-
-@pytest.fixture
-def fresh(dev, prod):
-    """`fresh(name)`: a new copy of environments/<name>.yaml's data, to change (conftest's dev/prod)."""
-    originals = {"dev": copy.deepcopy(dev), "prod": copy.deepcopy(prod)}
-    return lambda name: copy.deepcopy(originals[name])
 
 
 @pytest.fixture(params=["dev", "prod", "dev+sixth"])

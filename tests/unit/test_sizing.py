@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from council.catalog import GpuSku, ModelFacts
-
-
-def _model(**overrides) -> ModelFacts:
-    facts = dict(key="m", params_b=7.0, dtype="bf16", context=8192, layers=32, kv_heads=8, head_dim=128,
-                 catalog_asset=None, catalog_status="absent", catalog_retired=None, allowed_skus=None, hf_id=None, hf_gated=False)
-    return ModelFacts(**{**facts, **overrides})
+from council.catalog import GpuSku
+from unit.unit_data import model_facts
 
 
 def test_gpu_need_is_weights_plus_kv_cache_plus_runtime_overhead():
     from council.sizing import gpu_need
 
-    model = _model()
+    model = model_facts()
     # bf16: 2 bytes per parameter -> 14 GB of weights for 7B parameters.
     # KV cache: 2 (K and V) x 32 layers x 8 heads x 128 dims x 2 bytes = 131072 bytes per token;
     # 4096 tokens -> 0.536870912 GB. Runtime overhead: 1.5 GB (README "GPU fit").
