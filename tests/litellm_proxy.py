@@ -65,17 +65,77 @@ class RunningRouter:
                 fake.stop()
 
 
-def dev_environment(*, timeout: int | None = None, **member_updates: dict):
-    """environments/dev.yaml as the router sees it, with every member's request timeout set
+def environment(name: str, *, timeout: int | None = None, **member_updates: dict):
+    """environments/<name>.yaml as the router sees it, with every member's request timeout set
     to `timeout` (seconds, so a hang test costs seconds) and per-role field updates."""
     from council.config import load_environment
 
-    env = load_environment(Path(__file__).resolve().parents[1] / "environments" / "dev.yaml")
+    env = load_environment(Path(__file__).resolve().parents[1] / "environments" / f"{name}.yaml")
     members = tuple(
         m.model_copy(update={**({"request_timeout_seconds": timeout} if timeout else {}), **member_updates.get(m.role, {})})
         for m in env.members
     )
     return env.model_copy(update={"members": members})
+
+
+def dev_environment(*, timeout: int | None = None, **member_updates: dict):
+    return environment("dev", timeout=timeout, **member_updates)
+
+
+def with_router(env, **updates):
+    """`env` with router settings changed (e.g. a short cooldown so a test waits seconds)."""
+    return env.model_copy(update={"router": env.router.model_copy(update=updates)})
+
+
+@dataclass
+class RedisServer:
+    """A real redis-server (Debian package) on 127.0.0.1: the router's shared state."""
+
+    port: int
+    password: str
+    process: subprocess.Popen
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The variables RouterApp gives the router for its Redis."""
+        return {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(self.port), "REDIS_PASSWORD": self.password}
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+REDIS_SERVER = shutil.which("redis-server")
+
+
+def start_redis(workdir: Path) -> RedisServer:
+    import redis as redis_client
+
+    assert REDIS_SERVER, "redis-server must be installed (.ci/run installs the Debian package)"
+    workdir.mkdir(parents=True, exist_ok=True)
+    port, password = free_port(), secrets.token_hex(16)
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--requirepass", password, "--save", "", "--appendonly", "no",
+         "--dir", str(workdir)],
+        stdout=(workdir / "redis.log").open("w"), stderr=subprocess.STDOUT,
+    )
+    client = redis_client.Redis(host="127.0.0.1", port=port, password=password)
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                if client.ping():
+                    return RedisServer(port, password, process)
+            except redis_client.ConnectionError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    process.kill()
+                    raise RuntimeError(f"redis-server did not start: {(workdir / 'redis.log').read_text()[-2000:]}")
+                time.sleep(0.2)
+    finally:
+        client.close()
 
 
 def render(env, *, redis_tls: bool = True) -> str:
@@ -91,13 +151,23 @@ def answered_by(response: httpx.Response) -> str:
     return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
 
 
+def write_config(workdir: Path, config_text: str) -> Path:
+    """The config and, beside it, the council's hooks, as RouterApp mounts them."""
+    from council.router_config import router_hooks_source
+    from council.router_contract import HOOKS_MOUNT_PATH
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "router-config.yaml"  # LiteLLM reads a path not ending in .yaml as JSON
+    config.write_text(config_text)
+    (workdir / Path(HOOKS_MOUNT_PATH).name).write_text(router_hooks_source())
+    return config
+
+
 def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env: dict[str, str] | None = None,
                  fakes: dict[str, FakeDeployment] | None = None) -> RunningRouter:
     """Write the config, start a fake member per role and the proxy; wait until it is live."""
     assert LITELLM, "litellm[proxy] must be installed (pip install -e '.[test]')"
-    workdir.mkdir(parents=True, exist_ok=True)
-    config = workdir / "router-config.yaml"  # LiteLLM reads a path not ending in .yaml as JSON
-    config.write_text(config_text)
+    config = write_config(workdir, config_text)
     if fakes is None:
         fakes = {
             role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles
@@ -136,3 +206,68 @@ def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env
         time.sleep(0.3)
     client = httpx.Client(base_url=base, timeout=120, trust_env=False)
     return RunningRouter(base=base, client=client, fakes=fakes, master_key=master_key, config=config, log=log, process=process)
+
+
+@dataclass
+class Council:
+    """A running router with its Redis, the rendered config of one environment file, and the
+    roles a test needs, picked by what they are."""
+
+    name: str
+    env: object
+    router: RunningRouter
+    redis: RedisServer
+    role: str  # a role whose fallback is another, healthy member
+    fallback: str
+    lone: str  # a role without a fallback
+
+    def fake(self, role: str) -> FakeDeployment:
+        return self.router.fakes[role]
+
+    def sdk(self, key: str | None = None):
+        import openai
+
+        return openai.OpenAI(base_url=f"{self.router.base}/v1", api_key=key or self.router.master_key, max_retries=0, timeout=60)
+
+    def async_sdk(self):
+        import openai
+
+        return openai.AsyncOpenAI(base_url=f"{self.router.base}/v1", api_key=self.router.master_key, max_retries=0, timeout=60)
+
+    @staticmethod
+    def answer(role: str) -> str:
+        return f"answer from {role}"
+
+    def stop(self) -> None:
+        self.router.stop()
+        self.redis.stop()
+
+
+def roles_of(env) -> tuple[str, str, str, object]:
+    """(role with a fallback, its fallback, a role without one, env): when every role of the file
+    has a fallback, the last one listed loses its fallbacks so the lone case is covered too."""
+    fallbacks = {f.role: f.to[0] for f in env.router.fallbacks}
+    lone = next((m.role for m in env.members if m.role not in fallbacks), None)
+    if lone is None:
+        lone = env.router.fallbacks[-1].role
+        env = with_router(env, fallbacks=tuple(f for f in env.router.fallbacks if f.role != lone))
+        fallbacks.pop(lone)
+    role = next(r for r, to in fallbacks.items() if lone not in (r, to))
+    return role, fallbacks[role], lone, env
+
+
+def start_council(name: str, workdir: Path, *, timeout: int, cooldown: int) -> Council:
+    """The router of environments/<name>.yaml as deployed (its config, hooks, Redis and log level)
+    with short member timeouts and cooldown. Without its PostgreSQL: LiteLLM's database path needs
+    Prisma engines that cannot be downloaded here."""
+    env = with_router(environment(name, timeout=timeout), cooldown_seconds=cooldown, virtual_keys=False)
+    assert env.router.shared_state == "azure-managed-redis", "the shipped routers share their state through Redis"
+    role, fallback, lone, env = roles_of(env)
+    redis = start_redis(workdir / "redis")
+    try:
+        router = start_router(render(env, redis_tls=False), [m.role for m in env.members], workdir / "router",
+                              extra_env={**redis.env, "LITELLM_LOG": env.router.log_level})
+    except Exception:
+        redis.stop()
+        raise
+    return Council(name, env, router, redis, role, fallback, lone)

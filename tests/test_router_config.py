@@ -90,11 +90,19 @@ def test_routing_policy_comes_from_the_environment(stacks, environments):
     assert settings["fallbacks"] == [{f.role: list(f.to)} for f in router.fallbacks]
     assert config["litellm_settings"]["model_alias_map"] == {m.alias: m.role for m in env.members}
     assert settings["model_group_alias"] == {m.alias: m.role for m in env.members}
-    assert config["litellm_settings"]["drop_params"] is True
+    # A member's own 4xx must reach the client: drop_params: true turns TGI's 422 into 200 "null".
+    assert config["litellm_settings"]["drop_params"] is False
+    assert settings["retry_policy"]["ServiceUnavailableErrorRetries"] == router.server_error_retries
+    assert settings["retry_policy"]["DefaultRetries"] == router.num_retries
+    for fast in ("ServiceUnavailableErrorAllowedFails", "BadGatewayErrorAllowedFails"):
+        assert settings["allowed_fails_policy"][fast] == router.allowed_fails
     assert config["litellm_settings"]["disable_hf_tokenizer_download"] is True
     timeouts = {m["model_name"]: m["litellm_params"]["timeout"] for m in config["model_list"]}
+    stream_timeouts = {m["model_name"]: m["litellm_params"]["stream_timeout"] for m in config["model_list"]}
     for member in env.members:
-        assert timeouts[member.role] == member.request_timeout_seconds
+        assert timeouts[member.role] == stream_timeouts[member.role] == member.request_timeout_seconds
+    # The council's hooks load first (litellm/council_hooks.py, mounted beside the config).
+    assert config["litellm_settings"]["callbacks"][0] == "council_hooks.council_hooks"
 
 
 def test_one_litellm_version_for_image_and_tests(environments):
@@ -159,11 +167,11 @@ def test_optional_member_rate_limits_reach_litellm():
     assert limits[limited["role"]] == (120, 90000)
     assert limits[other["role"]] == (None, None)
     # Limits are enforced by LiteLLM's model-capacity limiter; the alias shares its role's group.
-    assert config["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3", "otel"]
+    assert config["litellm_settings"]["callbacks"] == ["council_hooks.council_hooks", "dynamic_rate_limiter_v3", "otel"]
     assert config["router_settings"]["model_group_alias"][limited["alias"]] == limited["role"]
     unlimited = yaml.safe_load(render_router_config(parse_environment(raw_environment("dev"), "dev.yaml"), router_members(parse_environment(raw_environment("dev"), "dev.yaml"))))
     if not any(m.get("rpm") or m.get("tpm") for m in raw_environment("dev")["members"]):
-        assert unlimited["litellm_settings"]["callbacks"] == ["otel"]  # telemetry only
+        assert unlimited["litellm_settings"]["callbacks"] == ["council_hooks.council_hooks", "otel"]  # hooks and telemetry only
 
 
 def _with_timeouts(data: dict, timeouts: dict[str, int], **router) -> dict:

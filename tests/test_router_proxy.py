@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import ENV_DIR, raw_environment
-from litellm_proxy import LITELLM, dev_environment, render, start_router
+from litellm_proxy import LITELLM, dev_environment, render, start_router, write_config
 
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
 # Roles come from dev.yaml's fallbacks: the first one fails, another one hangs.
@@ -116,7 +116,7 @@ def _validate(config: Path) -> subprocess.CompletedProcess:
 def test_validate_config_reports_every_member(tmp_path):
     from council.cli import main as council_main
 
-    config = tmp_path / "dev.yaml"
+    config = write_config(tmp_path, "")
     with config.open("w") as handle:
         old, sys.stdout = sys.stdout, handle
         try:
@@ -142,7 +142,6 @@ def test_hostile_description_renders_and_loads_with_the_same_members(tmp_path):
     assert [m["model_name"] for m in parsed["model_list"]] == [m.role for m in env.members]
     assert parsed["router_settings"]["model_group_alias"] == {m.alias: m.role for m in env.members}
     assert all(m["model_info"]["description"] == hostile for m in parsed["model_list"])
-    config = tmp_path / "hostile.yaml"
-    config.write_text(text)
+    config = write_config(tmp_path, text)
     result = _validate(config)
     assert result.returncode == 0 and f"config OK ({2 * len(env.members)} models)" in result.stdout + result.stderr

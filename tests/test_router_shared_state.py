@@ -10,17 +10,13 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import subprocess
 import time
 
 import pytest
-import redis as redis_client
 
 from fake_aml import FakeDeployment
-from litellm_proxy import LITELLM, answered_by, dev_environment, free_port, render, start_router
+from litellm_proxy import LITELLM, REDIS_SERVER, answered_by, dev_environment, render, start_redis, start_router
 
-REDIS_SERVER = shutil.which("redis-server")
 pytestmark = [
     pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]"),
     pytest.mark.skipif(REDIS_SERVER is None and not os.environ.get("CI"), reason="apt-get install redis-server (.ci/run does)"),
@@ -31,28 +27,9 @@ PACE_SECONDS = 0.3
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
-    assert REDIS_SERVER, "redis-server must be installed (.ci/run installs the Debian package)"
-    workdir = tmp_path_factory.mktemp("redis")
-    port, password = free_port(), secrets.token_hex(16)
-    process = subprocess.Popen(
-        [REDIS_SERVER, "--bind", "127.0.0.1", "--port", str(port), "--requirepass", password, "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
-        stdout=(workdir / "redis.log").open("w"), stderr=subprocess.STDOUT,
-    )
-    client = redis_client.Redis(host="127.0.0.1", port=port, password=password)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if client.ping():
-                break
-        except redis_client.ConnectionError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.fail(f"redis-server did not start: {(workdir / 'redis.log').read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield {"port": port, "password": password, "client": client}
-    client.close()
-    process.terminate()
-    process.wait(timeout=10)
+    server = start_redis(tmp_path_factory.mktemp("redis"))
+    yield {"port": server.port, "password": server.password, "env": server.env}
+    server.stop()
 
 
 def _env(**member_updates):
@@ -74,7 +51,7 @@ def replicas(redis_server, tmp_path_factory):
     config = render(env, redis_tls=False)
     roles = [m.role for m in env.members]
     fakes = {role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles}
-    redis_env = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server["port"]), "REDIS_PASSWORD": redis_server["password"]}
+    redis_env = redis_server["env"]
     workdir = tmp_path_factory.mktemp("replicas")
     first = start_router(config, roles, workdir / "a", extra_env=redis_env, fakes=fakes)
     try:

@@ -10,14 +10,16 @@ import sys
 import pytest
 
 from conftest import ROOT
-from litellm_proxy import LITELLM, dev_environment, render, start_router
+from litellm_proxy import LITELLM, dev_environment, render, start_router, with_router
 
 pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]")
 
 
 @pytest.fixture(scope="module")
 def council(tmp_path_factory):
-    env = dev_environment(timeout=5)
+    # The smoke check is under test here, not the cooldown policy (tests/test_router_clients.py):
+    # a member made to fail by one test must serve the next, so none is ever cooled down.
+    env = with_router(dev_environment(timeout=5), allowed_fails=1000)
     router = start_router(render(env), [m.role for m in env.members], tmp_path_factory.mktemp("router"))
     router.extra["env"] = env
     yield router

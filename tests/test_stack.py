@@ -128,7 +128,7 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
     _, vault = by_path(stack, "azurerm_key_vault", "/secrets/vault")
     vault_key = key_of(stack, "azurerm_key_vault", vault)
     secrets = {name: value for name, (_, value) in vault_secrets(stack).items()}
-    expected = {f"{r}-api-key" for r in roles} | {f"{r}-api-base" for r in roles} | {"litellm-master-key", "router-config"}
+    expected = {f"{r}-api-key" for r in roles} | {f"{r}-api-base" for r in roles} | {"litellm-master-key", "router-config", "router-hooks"}
     # The shared router state's access key (Azure Managed Redis), read from the resource.
     ((redis_key, _),) = resources(stack, "azurerm_managed_redis").items()
     expected.add("redis-access-key")
@@ -212,10 +212,17 @@ def test_router_container_runs_pinned_litellm_with_yaml_config_and_health_probes
     args = container["args"]
     config_path = args[args.index("--config") + 1]
     assert config_path.endswith((".yaml", ".yml")), "LiteLLM reads any other path as a JSON string"
-    (mount,) = container["volume_mounts"]
-    assert mount["path"] == config_path and mount["sub_path"] == "router-config"
+    mounts = {m["sub_path"]: m for m in container["volume_mounts"]}
+    assert set(mounts) == {"router-config", "router-hooks"}
+    mount = mounts["router-config"]
+    assert mount["path"] == config_path
+    # The hooks the config names as a callback sit beside it: LiteLLM loads callback modules from
+    # the config file's folder (litellm/proxy/types_utils/utils.py get_instance_fn).
+    config = yaml.safe_load(vault_secrets(stacks[name])["router-config"][1]["body"]["properties"]["value"])
+    module = config["litellm_settings"]["callbacks"][0].rsplit(".", 1)[0]
+    assert mounts["router-hooks"]["path"] == f"{config_path.rsplit('/', 1)[0]}/{module}.py"
     (volume,) = template["volume"]
-    assert volume == {"name": mount["name"], "storage_type": "Secret"}
+    assert volume == {"name": mount["name"], "storage_type": "Secret"} and mounts["router-hooks"]["name"] == mount["name"]
     assert container["liveness_probe"][0]["path"] == "/health/liveliness"
     assert container["readiness_probe"][0]["path"] == "/health/readiness"
     assert all(p["port"] == 4000 for p in container["liveness_probe"] + container["readiness_probe"])

@@ -170,11 +170,11 @@ class RouterPolicy:
 
     Measured with the real LiteLLM 1.108.5 proxy against failing and hanging fakes
     (tests/test_router_policy.py):
-    - A timeout or a 5xx is not retried on the same member: the fallback is asked at
-      once (LiteLLM's num_retries otherwise applies to timeouts too: 90 s x 3 attempts).
-    - Dropped connections and other errors LiteLLM does not classify are retried
-      `num_retries` times.
-    - After `allowed_fails` timeouts or 5xx within a minute the member is cooled down
+    - A timeout, a 5xx or a refused connection is not retried on the same member: the
+      fallback is asked at once (LiteLLM's num_retries otherwise applies to timeouts too:
+      90 s x 3 attempts; 502 and 503 were tried 3 times, tests/test_router_clients.py).
+    - Errors no retry_policy field names are retried `num_retries` times (default 0).
+    - After `allowed_fails` failures (default 0: the first) the member is cooled down
       for `cooldown_seconds` and requests go straight to its fallback. The value is
       rendered as a per-error-type `allowed_fails_policy`: LiteLLM treats a router-wide
       `allowed_fails` equal to its default (3) as unset and never cools down a model
@@ -188,10 +188,10 @@ class RouterPolicy:
       cascade; only UNCLASSIFIED_ALLOWED_FAILS of such errors a minute would.
     """
 
-    num_retries: int = 2
+    num_retries: int = 0
     timeout_retries: int = 0
     server_error_retries: int = 0
-    allowed_fails: int = 1
+    allowed_fails: int = 0
     cooldown_seconds: int = 60
     # The router-wide timeout LiteLLM applies to a call that names none: the project's choice
     # (LiteLLM's own default is 6000 s); every member's model entry names its own, so in practice

@@ -52,12 +52,22 @@ from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.policy import replicas_problem, router_workers
-from council.router_contract import CONFIG_MOUNT_PATH, CONFIG_SECRET, MASTER_KEY_ENV, MASTER_KEY_SECRET
+from council.router_contract import (
+    CONFIG_MOUNT_PATH,
+    CONFIG_SECRET,
+    HOOKS_MOUNT_PATH,
+    HOOKS_SECRET,
+    MASTER_KEY_ENV,
+    MASTER_KEY_SECRET,
+)
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
 from council.secret_bundle import BundleSecret, SecretBundle
 
 LITELLM_PORT = 4000
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# A Key Vault secret value holds at most 25 KB (Key Vault service limits, "Maximum size of
+# secret value", learn.microsoft.com/azure/key-vault/general/service-limits; read 2026-11-27).
+MAX_MOUNTED_FILE_BYTES = 25 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -72,6 +82,9 @@ class RouterAppProps:
     log_analytics_workspace_id: str
     secrets: SecretBundle
     config_yaml: str
+    # Python the router loads beside its config (LiteLLM callbacks the config names), e.g.
+    # council.router_config.router_hooks_source(); None: none.
+    hooks_py: str | None = None
     # Environment variable -> a secret of `secrets` (besides the master key and the config,
     # which RouterApp adds itself).
     secret_env: Mapping[str, BundleSecret]
@@ -185,11 +198,14 @@ class RouterApp(Construct):
         master_key = bundle.add_secret(MASTER_KEY_SECRET, f"sk-{master.result}")
         self.master_key_secret: BundleSecret = master_key
         config = bundle.add_secret(CONFIG_SECRET, props.config_yaml, content_type="application/yaml")
+        hooks = bundle.add_secret(HOOKS_SECRET, props.hooks_py, content_type="text/x-python") if props.hooks_py else None
+        mounted = [(config, CONFIG_MOUNT_PATH), *([(hooks, HOOKS_MOUNT_PATH)] if hooks else [])]
 
         secret_env = {MASTER_KEY_ENV: master_key.name, **{var: secret.name for var, secret in props.secret_env.items()}}
-        secret_names = sorted({*secret_env.values(), config.name})
+        secret_names = sorted({*secret_env.values(), *(secret.name for secret, _ in mounted)})
         self.secret_env = secret_env
-        config_hash = hashlib.sha256(props.config_yaml.encode()).hexdigest()[:16]
+        # The config and the hooks it loads: a change to either rolls a new revision.
+        config_hash = hashlib.sha256((props.config_yaml + (props.hooks_py or "")).encode()).hexdigest()[:16]
 
         self.app = ContainerApp(
             self,
@@ -238,9 +254,11 @@ class RouterApp(Construct):
                             ContainerAppTemplateContainerEnv(name="LITELLM_LOCAL_MODEL_COST_MAP", value="True"),
                         ],
                         # The Secret volume names files after secrets; sub_path places the
-                        # config alone at a path ending in .yaml, which LiteLLM requires.
+                        # config alone at a path ending in .yaml, which LiteLLM requires, and
+                        # the hooks beside it, where LiteLLM looks for a callback module.
                         volume_mounts=[
-                            ContainerAppTemplateContainerVolumeMounts(name="router-config", path=CONFIG_MOUNT_PATH, sub_path=CONFIG_SECRET)
+                            ContainerAppTemplateContainerVolumeMounts(name="router-config", path=path, sub_path=secret.name)
+                            for secret, path in mounted
                         ],
                         liveness_probe=[ContainerAppTemplateContainerLivenessProbe(
                             transport="HTTP", port=LITELLM_PORT, path="/health/liveliness", initial_delay=10, interval_seconds=15, failure_count_threshold=5
@@ -257,7 +275,7 @@ class RouterApp(Construct):
             # A revision gets the agent's variables when it is created: the agent comes first.
             # ...and every secret it reads is written first, so a new revision reads new values.
             depends_on=[self.read_grant, *bundle.reachable_after, *props.waits_for, *([self.telemetry_agent] if self.telemetry_agent else []),
-                        master_key.resource, config.resource, *(secret.resource for secret in props.secret_env.values())],
+                        master_key.resource, *(secret.resource for secret, _ in mounted), *(secret.resource for secret in props.secret_env.values())],
             tags=tags,
         )
         # Requests, replicas, restarts, CPU and memory of the app (it has no resource logs).
@@ -274,6 +292,9 @@ class RouterApp(Construct):
         problem = replicas_problem(props.min_replicas, props.max_replicas)
         if problem:
             raise PropsError(path, "replicas", (props.min_replicas, props.max_replicas), f"0 <= min_replicas <= max_replicas ({problem})")
+        for prop, text in (("config_yaml", props.config_yaml), ("hooks_py", props.hooks_py or "")):
+            if len(text.encode()) > MAX_MOUNTED_FILE_BYTES:
+                raise PropsError(path, prop, f"{len(text.encode())} bytes", f"at most {MAX_MOUNTED_FILE_BYTES} bytes (a Key Vault secret's limit)")
         if props.log_level not in LOG_LEVELS:
             raise PropsError(path, "log_level", props.log_level, f"one of {LOG_LEVELS}")
         foreign = [var for var, secret in props.secret_env.items()

@@ -19,6 +19,7 @@ from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, TE
 
 from council.router_contract import (
     DATABASE_URL_ENV,
+    HOOKS_CALLBACK,
     MASTER_KEY_ENV,
     REDIS_HOST_ENV,
     REDIS_PASSWORD_ENV,
@@ -29,6 +30,12 @@ from council.router_contract import (
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "litellm"
 TEMPLATE_NAME = "router-config.yaml.j2"
+HOOKS_FILE = TEMPLATE_DIR / "council_hooks.py"
+
+
+def router_hooks_source() -> str:
+    """The hooks module the router loads beside its config (litellm/council_hooks.py)."""
+    return HOOKS_FILE.read_text()
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,20 @@ def router_members(env: Environment) -> list[RouterMember]:
     return members
 
 
+def _allowed_fails_policy(timeouts: int, fast_failures: int) -> dict[str, int]:
+    """Failures a member may have (within cooldown_seconds) before it is cooled down, per
+    LiteLLM error type: timeouts; 500, 503, 502 and a wrong member key (fast failures);
+    the member's own 429 and errors no field names effectively never (see UNCLASSIFIED_ALLOWED_FAILS)."""
+    return {
+        "TimeoutErrorAllowedFails": timeouts,
+        "InternalServerErrorAllowedFails": fast_failures,
+        "ServiceUnavailableErrorAllowedFails": fast_failures,
+        "BadGatewayErrorAllowedFails": fast_failures,
+        "AuthenticationErrorAllowedFails": fast_failures,
+        "RateLimitErrorAllowedFails": UNCLASSIFIED_ALLOWED_FAILS,
+    }
+
+
 @lru_cache(maxsize=1)
 def _template() -> jinja2.Template:
     loader = jinja2.FileSystemLoader(str(TEMPLATE_DIR))
@@ -94,31 +115,35 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
         master_key_env=MASTER_KEY_ENV,
         database_url_env=DATABASE_URL_ENV if router.virtual_keys else None,
         # rpm/tpm limits: a model-capacity limiter that counts in the shared Redis; and telemetry.
-        callbacks=[*([RATE_LIMITER_CALLBACK] if limited else []), TELEMETRY_CALLBACK],
+        # The council's own hooks (litellm/council_hooks.py) come first.
+        callbacks=[HOOKS_CALLBACK, *([RATE_LIMITER_CALLBACK] if limited else []), TELEMETRY_CALLBACK],
         log_prompts=router.log_prompts,
         router={
             # Each role has one deployment: nothing to balance, so the cheapest strategy.
             "routing_strategy": "simple-shuffle",
             "num_retries": router.num_retries,
             "timeout": router.timeout_seconds,
-            # Per error type (council.policy.RouterPolicy): the fallback answers instead of
-            # the same member again; num_retries is left for dropped connections.
+            # Per error type (council.policy.RouterPolicy): a member that times out, answers 5xx
+            # or cannot be reached is not asked again; its fallback answers. DefaultRetries covers
+            # what no field names (connection errors, 502, a member's 422).
             "retry_policy": {
                 "TimeoutErrorRetries": router.timeout_retries,
                 "InternalServerErrorRetries": router.server_error_retries,
+                "ServiceUnavailableErrorRetries": router.server_error_retries,
                 "RateLimitErrorRetries": 0,
                 "AuthenticationErrorRetries": 0,
                 "BadRequestErrorRetries": 0,
                 "ContentPolicyViolationErrorRetries": 0,
+                "NotFoundErrorRetries": 0,
+                "DefaultRetries": router.num_retries,
             },
             "allowed_fails": UNCLASSIFIED_ALLOWED_FAILS,
-            # Named per error type so that LiteLLM cools single-deployment groups down too.
-            "allowed_fails_policy": {
-                "TimeoutErrorAllowedFails": router.allowed_fails,
-                "InternalServerErrorAllowedFails": router.allowed_fails,
-                "AuthenticationErrorAllowedFails": router.allowed_fails,
-                "RateLimitErrorAllowedFails": UNCLASSIFIED_ALLOWED_FAILS,
-            },
+            # Named per error type so that LiteLLM cools single-deployment groups down too
+            # (litellm/router.py get_allowed_fails_from_policy): timeouts, 500, 502, 503, 401.
+            "allowed_fails_policy": _allowed_fails_policy(router.allowed_fails, router.allowed_fails),
+            # A role without a fallback: its fast failures are not counted (see the template).
+            "lone_roles": sorted({m.role for m in members} - {f.role for f in router.fallbacks}),
+            "lone_allowed_fails_policy": _allowed_fails_policy(router.allowed_fails, UNCLASSIFIED_ALLOWED_FAILS),
             "cooldown_time": router.cooldown_seconds,
             # An alias is its role: the proxy rewrites the requested name before any limit,
             # route, fallback or cooldown sees it (litellm_settings.model_alias_map); the

@@ -14,6 +14,11 @@ MASTER_KEY_ENV = "LITELLM_MASTER_KEY"
 # Secrets RouterApp adds to the bundle itself.
 MASTER_KEY_SECRET = "litellm-master-key"
 CONFIG_SECRET = "router-config"
+# The council's LiteLLM hooks (litellm/council_hooks.py): mounted beside the config, because
+# LiteLLM loads a callback module from the config file's folder; named in the config's callbacks.
+HOOKS_SECRET = "router-hooks"
+HOOKS_MOUNT_PATH = "/etc/litellm/council_hooks.py"
+HOOKS_CALLBACK = "council_hooks.council_hooks"
 # Shared router state (Azure Managed Redis). Host and port are not secret and come as plain values.
 REDIS_HOST_ENV = "REDIS_HOST"
 REDIS_PORT_ENV = "REDIS_PORT"

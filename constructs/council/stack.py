@@ -34,7 +34,7 @@ from council.monitoring import CouncilMonitoring, MonitoredMember
 from council.naming import SUFFIX_LENGTH, names_for
 from council.network import CouncilNetwork
 from council.router_app import RouterApp
-from council.router_config import render_router_config, router_members
+from council.router_config import render_router_config, router_hooks_source, router_members
 from council.router_contract import DATABASE_URL_ENV, REDIS_HOST_ENV, REDIS_PASSWORD_ENV, REDIS_PORT_ENV, SALT_KEY_ENV
 from council.router_database import RouterDatabase
 from council.router_state import RouterState
@@ -173,6 +173,7 @@ class CouncilStack(TerraformStack):
             log_analytics_workspace_id=logs.id,
             secrets=secrets,
             config_yaml=self.router_config,
+            hooks_py=router_hooks_source(),
             secret_env=secret_env,
             plain_env=plain_env,
             waits_for=waits_for,

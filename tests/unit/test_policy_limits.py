@@ -71,6 +71,6 @@ def test_a_router_section_without_the_failure_policy_gets_the_documented_default
     assert router.timeout_retries == 0
     assert router.server_error_retries == 0
     # dev.yaml's router comment lists these as the defaults measured with the real proxy.
-    assert router.num_retries == 2  # dropped connections only
-    assert router.allowed_fails == 1
+    assert router.num_retries == 0  # a member is never asked twice for one request
+    assert router.allowed_fails == 0  # cooled down at its first failure
     assert router.cooldown_seconds == 60

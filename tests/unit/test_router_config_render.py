@@ -25,6 +25,7 @@ from council.router_config import RouterMember, render_router_config, router_mem
 # keeps 10 s for itself; errors the policy does not name cool a member down "effectively never".
 ROUTER_TIME_BUDGET = 240 - 10
 NEVER = 1000
+HOOKS = "council_hooks.council_hooks"  # the council's LiteLLM hooks, always loaded first
 SKUS = yaml.safe_load((Path(council.__file__).parent / "catalog" / "gpu_skus.yaml").read_text())["skus"]
 
 
@@ -100,13 +101,22 @@ def test_each_member_waits_its_own_request_timeout(data):
 
 def test_each_group_is_labelled_with_its_role_alias_and_description(data):
     config = render(data)
+    with_fallback = {f["role"] for f in data["router"].get("fallbacks", [])}
     for member, group in zip(data["members"], config["model_list"]):
-        assert group["model_info"] == {
+        info = dict(group["model_info"])
+        lone_policy = info.pop("allowed_fails_policy", None)
+        assert info == {
             "id": member["role"],
             "description": member["description"],
             "council_role": member["role"],
             "council_alias": member["alias"],
         }
+        # A role without a fallback is cooled down after timeouts only (nothing else could answer).
+        if member["role"] in with_fallback:
+            assert lone_policy is None
+        else:
+            assert lone_policy["TimeoutErrorAllowedFails"] == config["router_settings"]["allowed_fails_policy"]["TimeoutErrorAllowedFails"]
+            assert {v for k, v in lone_policy.items() if k != "TimeoutErrorAllowedFails"} == {NEVER}
 
 
 def test_an_alias_leads_to_its_role(data):
@@ -137,14 +147,14 @@ def test_member_rate_limits_reach_only_that_member_and_turn_on_the_limiter(fresh
     expected[0], expected[-1] = (120, None), (None, 90000)
     assert limits == expected
     # policy.py: rpm/tpm are enforced by LiteLLM's model-capacity limiter; telemetry always.
-    assert config["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3", "otel"]
+    assert config["litellm_settings"]["callbacks"] == [HOOKS, "dynamic_rate_limiter_v3", "otel"]
 
 
 @pytest.mark.parametrize("limit", ["rpm", "tpm"])
 def test_either_limit_alone_turns_on_the_limiter(limit, fresh):
     data = fresh("dev")
     data["members"][1][limit] = 60
-    assert render(data)["litellm_settings"]["callbacks"] == ["dynamic_rate_limiter_v3", "otel"]
+    assert render(data)["litellm_settings"]["callbacks"] == [HOOKS, "dynamic_rate_limiter_v3", "otel"]
 
 
 def test_without_limits_only_telemetry_is_on(fresh):
@@ -153,7 +163,7 @@ def test_without_limits_only_telemetry_is_on(fresh):
         member.pop("rpm", None)
         member.pop("tpm", None)
     config = render(data)
-    assert config["litellm_settings"]["callbacks"] == ["otel"]
+    assert config["litellm_settings"]["callbacks"] == [HOOKS, "otel"]
     assert not any({"rpm", "tpm"} & set(g["litellm_params"]) for g in config["model_list"])
 
 
@@ -250,16 +260,21 @@ def test_retries_timeouts_and_cooldown_are_the_files(fresh):
     assert settings["retry_policy"] == {
         "TimeoutErrorRetries": 1,
         "InternalServerErrorRetries": 2,
+        "ServiceUnavailableErrorRetries": 2,
         "RateLimitErrorRetries": 0,
         "AuthenticationErrorRetries": 0,
         "BadRequestErrorRetries": 0,
         "ContentPolicyViolationErrorRetries": 0,
+        "NotFoundErrorRetries": 0,
+        "DefaultRetries": 3,  # what no field names: connection errors, 502, a member's 4xx
     }
     # Per error type, so that single-deployment groups cool down too; rate limits never count.
     assert settings["allowed_fails"] == NEVER
     assert settings["allowed_fails_policy"] == {
         "TimeoutErrorAllowedFails": 4,
         "InternalServerErrorAllowedFails": 4,
+        "ServiceUnavailableErrorAllowedFails": 4,
+        "BadGatewayErrorAllowedFails": 4,
         "AuthenticationErrorAllowedFails": 4,
         "RateLimitErrorAllowedFails": NEVER,
     }
