@@ -13,6 +13,8 @@ import re
 
 import pytest
 
+from council.router_contract import MOUNTED_FILE_SECRETS
+
 from tf import Graph, address, members_of, ml_workspace, outbound_fqdns, resources, vault_secrets
 
 STACKS = ["dev", "prod", "lz", "open"]
@@ -78,7 +80,7 @@ def test_no_resource_whose_destroy_arm_refuses(stacks, name):
     for secret_name, (_, secret) in secrets.items():
         # PUT on apply, re-sent when the value changes, nothing sent on destroy.
         assert secret["method"] == "PUT" and secret.get("when", "apply") == "apply", secret_name
-        assert "${" in secret["body"]["properties"]["value"] or secret_name == "router-config"
+        assert "${" in secret["body"]["properties"]["value"] or secret_name in MOUNTED_FILE_SECRETS
 
 
 # --------------------------------------------------------------------------- 3. traffic

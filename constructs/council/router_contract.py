@@ -19,6 +19,9 @@ CONFIG_SECRET = "router-config"
 HOOKS_SECRET = "router-hooks"
 HOOKS_MOUNT_PATH = "/etc/litellm/council_hooks.py"
 HOOKS_CALLBACK = "council_hooks.council_hooks"
+# Secrets that carry files the router mounts (their values are text the stack renders, not
+# references to other resources).
+MOUNTED_FILE_SECRETS = (CONFIG_SECRET, HOOKS_SECRET)
 # Shared router state (Azure Managed Redis). Host and port are not secret and come as plain values.
 REDIS_HOST_ENV = "REDIS_HOST"
 REDIS_PORT_ENV = "REDIS_PORT"
