@@ -7,11 +7,13 @@ module from the config file's own folder (litellm/proxy/types_utils/utils.py
 Each behaviour is measured with the real 1.108.5 proxy, the official `openai` SDK and
 langchain-openai against a TGI-faithful member (tests/test_router_clients.py):
 
-- `max_completion_tokens` becomes `max_tokens`: TGI 3.x reads only `max_tokens`
-  (router/src/lib.rs ChatRequest), and langchain-openai always sends the former.
-- A member that cannot be reached (connection refused or reset) is cooled down like one
-  that answers 5xx: LiteLLM never cools down on "APIConnectionError"
-  (router_utils/cooldown_handlers.py `_is_cooldown_required`, ignored_strings).
+- `max_completion_tokens` becomes `max_tokens`: TGI 3.3.2 reads either name (a serde alias,
+  router/src/lib.rs ChatRequest, since #2845) but refuses a body with both ("duplicate
+  field"); langchain-openai always sends the former.
+- What LiteLLM does not count toward a member's cooldown is counted here, against the same
+  allowance: a model failure behind Azure ML's 424, a connection error LiteLLM reports bare
+  (it skips "APIConnectionError": router_utils/cooldown_handlers.py `_is_cooldown_required`),
+  and a stream that failed before its first chunk.
 - Errors the client sees carry the status that explains them and a `retry-after`:
   a key that is not the master key gets 401 (LiteLLM answers 400 "No connected db."
   when no database is configured: proxy/auth/user_api_key_auth.py); a role whose every
@@ -43,7 +45,7 @@ from litellm.proxy.common_request_processing import ProxyBaseLLMRequestProcessin
 UNAVAILABLE_RETRY_AFTER_SECONDS = 1
 # Statuses that tell a client to come back later (RFC 9110 section 10.2.3: Retry-After with 503
 # and 429).
-RETRY_LATER_STATUSES = ("429", "503")
+RETRY_LATER_STATUSES = (429, 503)
 _CONNECTION_ERRORS = ("APIConnectionError",)
 # Azure ML answers 424 for any non-200 from the container and names the container's status and
 # reason in these headers (learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-
@@ -92,12 +94,10 @@ class CouncilHooks(CustomLogger):
 
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type, fallback_depth=None):
         """Cool down a member that cannot be reached, or whose model failed (Azure ML's 424 with the
-        container's 5xx or TGI's 424), as LiteLLM does one whose front end answers 5xx."""
-        failure = member_failure(exception)
-        broken_model = failure is not None and failure[0] >= 424 and failure[0] != 429
-        if type(exception).__name__ not in _CONNECTION_ERRORS and not broken_model:
-            return
-        await _count_failure(_model_id(request_data), exception, FAST_FAILURES)
+        container's 5xx or TGI's 424), as LiteLLM does one whose front end answers 5xx. (LiteLLM
+        counts a timeout of an attempt itself.)"""
+        if _failure_kind(exception) == FAST_FAILURES:
+            await _count_failure(_model_id(request_data), exception, FAST_FAILURES)
 
     async def log_success_fallback_event(self, original_model_group, kwargs, original_exception):
         await _count_stream_failure(original_model_group, original_exception)
@@ -122,9 +122,8 @@ class CouncilHooks(CustomLogger):
             code = status if 400 <= status < 500 and status != 424 else 502
             role = (request_data or {}).get("model")
             return HTTPException(status_code=code, detail=f"{role}: {reason}",
-                                 headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)} if str(code) in RETRY_LATER_STATUSES else None)
-        status = str(getattr(original_exception, "status_code", ""))
-        if status in RETRY_LATER_STATUSES:
+                                 headers={"retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)} if code in RETRY_LATER_STATUSES else None)
+        if getattr(original_exception, "status_code", None) in RETRY_LATER_STATUSES:
             headers = dict(getattr(original_exception, "headers", None) or {})
             if not any(k.lower() == "retry-after" for k in headers):
                 original_exception.headers = {**headers, "retry-after": str(UNAVAILABLE_RETRY_AFTER_SECONDS)}
@@ -171,6 +170,8 @@ def member_failure(exception) -> tuple[int, str] | None:
 
 
 def _tgi_text(response) -> str | None:
+    if response is None:
+        return None
     try:
         body = response.json()
     except Exception:  # noqa: BLE001  # not JSON (TGI's own deserializer errors are plain text)
@@ -195,6 +196,22 @@ def _allowed_failures(router, model_id: str, field: str) -> int | None:
     return own if own is not None else getattr(getattr(router, "allowed_fails_policy", None), field, None)
 
 
+def _failure_kind(exception) -> str | None:
+    """Which allowance a failure of the member counts against, or None for one that does not
+    count: the model's own 4xx (its answer to this request) and 429 (overloaded, like the
+    rate limits RouterPolicy never counts) do not; its other failures, an unreachable member
+    and a timeout do."""
+    failure = member_failure(exception)
+    if failure is not None:
+        return FAST_FAILURES if failure[0] >= 424 and failure[0] != 429 else None
+    names = [type(e).__name__ for e in _chain(exception)]
+    if any("Timeout" in name for name in names):
+        return TIMEOUTS
+    if any(name in _CONNECTION_ERRORS for name in names):
+        return FAST_FAILURES
+    return None
+
+
 async def _count_failure(model_id: str | None, exception, field: str, counter: str = "attempt") -> None:
     """Counted like LiteLLM counts the failures its policy names (router_utils/cooldown_handlers.py
     should_cooldown_based_on_allowed_fails_policy): in the router's cache, shared through Redis."""
@@ -216,17 +233,11 @@ async def _count_stream_failure(model_group: str | None, exception) -> None:
     so a hung member would make every stream wait its timeout. Counted here on a counter of its
     own, so that a failure LiteLLM or the attempt hook counted already is not counted twice
     against the same allowance."""
-    names = [type(e).__name__ for e in _chain(exception)]
+    field = _failure_kind(exception)
     router = _router()
-    ids = [m["model_info"]["id"] for m in (router.model_list if router else []) if m.get("model_name") == model_group]
-    failure = member_failure(exception)
-    if any("Timeout" in name for name in names):
-        field = TIMEOUTS
-    elif any(name in _CONNECTION_ERRORS for name in names) or (failure and failure[0] >= 424 and failure[0] != 429):
-        field = FAST_FAILURES
-    else:
+    if field is None or router is None:
         return
-    for model_id in ids:
+    for model_id in [m["model_info"]["id"] for m in router.model_list if m.get("model_name") == model_group]:
         await _count_failure(model_id, exception, field, counter="answered-by-fallback")
 
 

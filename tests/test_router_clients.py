@@ -12,6 +12,7 @@ Prisma engines that cannot be had here), and Redis speaks plain TCP here: the tw
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import time
 from contextlib import contextmanager
@@ -88,16 +89,18 @@ def test_a_hung_streaming_member_falls_back_within_its_stream_timeout(council, m
 
 def test_a_stream_that_fails_before_its_first_token_falls_back_as_one_clean_stream(council):
     """TGI answers an overloaded queue inside an HTTP 200 stream (an error event, then [DONE])."""
-    with failing(council, council.role, "tgi_error", tgi_error=OVERLOADED):
+    with failing(council, council.role, "tgi_error", tgi_error=OVERLOADED) as member:
         response = httpx.post(f"{council.router.base}/v1/chat/completions", timeout=60,
                               headers={"Authorization": f"Bearer {council.router.master_key}"},
                               json={"model": council.role, "messages": MESSAGES, "stream": True})
+        # Overloaded is the member's 429: not a failure that cools it down (RouterPolicy).
+        member.mode = "ok"
+        reply = council.sdk().chat.completions.create(model=council.role, messages=MESSAGES)
+        assert reply.choices[0].message.content == council.answer(council.role)
     assert response.status_code == 200
     events = [line.removeprefix("data: ") for line in response.text.splitlines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]" and events.count("[DONE]") == 1
     assert "error" not in response.text
-    import json
-
     chunks = [json.loads(e) for e in events[:-1]]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert text == council.answer(council.fallback)
