@@ -280,9 +280,3 @@ def _usage(words: list[str]) -> dict:
 def _header_safe(text: str) -> str:
     return "".join(c if 32 <= ord(c) < 127 else " " for c in text)[:256]
 
-
-def refused_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

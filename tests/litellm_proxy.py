@@ -145,10 +145,15 @@ def render(env, *, redis_tls: bool = True) -> str:
     return render_router_config(env, router_members(env), redis_tls=redis_tls)
 
 
+def answer_of(role: str) -> str:
+    """What the fake member of `role` answers."""
+    return f"answer from {role}"
+
+
 def answered_by(response: httpx.Response) -> str:
-    """Which fake member answered (each answers "answer from <role>")."""
+    """Which fake member answered (see answer_of)."""
     assert response.status_code == 200, response.text[:500]
-    return response.json()["choices"][0]["message"]["content"].removeprefix("answer from ")
+    return response.json()["choices"][0]["message"]["content"].removeprefix(answer_of(""))
 
 
 def write_config(workdir: Path, config_text: str) -> Path:
@@ -170,7 +175,7 @@ def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env
     config = write_config(workdir, config_text)
     if fakes is None:
         fakes = {
-            role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles
+            role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=answer_of(role)).start() for role in roles
         }
     master_key = "sk-" + secrets.token_hex(24)
     env = {
@@ -236,7 +241,7 @@ class Council:
 
     @staticmethod
     def answer(role: str) -> str:
-        return f"answer from {role}"
+        return answer_of(role)
 
     def stop(self) -> None:
         self.router.stop()

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from fake_aml import FakeDeployment
-from litellm_proxy import LITELLM, REDIS_SERVER, answered_by, dev_environment, render, start_redis, start_router
+from litellm_proxy import LITELLM, REDIS_SERVER, answer_of, answered_by, dev_environment, render, start_redis, start_router
 
 pytestmark = [
     pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), reason="pip install -e '.[test]' for litellm[proxy]"),
@@ -28,7 +28,7 @@ PACE_SECONDS = 0.3
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
     server = start_redis(tmp_path_factory.mktemp("redis"))
-    yield {"port": server.port, "password": server.password, "env": server.env}
+    yield server
     server.stop()
 
 
@@ -50,8 +50,8 @@ def replicas(redis_server, tmp_path_factory):
     env = _env(**{limited: {"rpm": RPM}})
     config = render(env, redis_tls=False)
     roles = [m.role for m in env.members]
-    fakes = {role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=f"answer from {role}").start() for role in roles}
-    redis_env = redis_server["env"]
+    fakes = {role: FakeDeployment(name=role, key=secrets.token_urlsafe(32), answer=answer_of(role)).start() for role in roles}
+    redis_env = redis_server.env
     workdir = tmp_path_factory.mktemp("replicas")
     first = start_router(config, roles, workdir / "a", extra_env=redis_env, fakes=fakes)
     try:
