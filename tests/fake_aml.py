@@ -188,8 +188,9 @@ class FakeDeployment:
                     self.wfile.write(b"0\r\n\r\n")
                     self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
-                self.close_connection = True
+                    self.close_connection = True
+                # Otherwise the connection stays open for the next request, as TGI's (hyper's) does:
+                # closing it without `Connection: close` made clients reuse a dead connection.
 
             def _record(self, body: dict | None) -> None:
                 fake.seen.append(SeenRequest(
