@@ -89,6 +89,9 @@ class FakeDeployment:
     answer: str
     mode: str = "ok"
     hang_seconds: float = 30.0
+    # A healthy member's time to answer (prefill and generation) in mode "ok": the benchmark's
+    # stand-in for a GPU that is busy generating.
+    latency_seconds: float = 0.0
     tgi_error: TgiError = TOO_LONG
     aml_status: int = 503
     seen: list[SeenRequest] = field(default_factory=list)
@@ -114,6 +117,10 @@ class FakeDeployment:
 
             def setup(self):
                 super().setup()
+                # http.server writes headers and body separately: without TCP_NODELAY the body waits
+                # for the client's delayed ACK (40 ms a request, measured by bench/router_bench.py);
+                # hyper, TGI's server, sends a small answer's head and body in one write.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 fake._connections.add(self.connection)
 
             def finish(self):
@@ -217,6 +224,8 @@ class FakeDeployment:
                     return self._send(fake.aml_status, AML_REASONS.get(fake.aml_status, "error").encode(), "text/plain")
                 if fake.mode == "hang":
                     time.sleep(fake.hang_seconds)
+                elif fake.latency_seconds:
+                    time.sleep(fake.latency_seconds)
                 body = body or {}
                 if "max_tokens" in body and "max_completion_tokens" in body:
                     return self._container(422, "Failed to deserialize the JSON body into the target type: "

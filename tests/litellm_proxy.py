@@ -169,8 +169,9 @@ def write_config(workdir: Path, config_text: str) -> Path:
 
 
 def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env: dict[str, str] | None = None,
-                 fakes: dict[str, FakeDeployment] | None = None) -> RunningRouter:
-    """Write the config, start a fake member per role and the proxy; wait until it is live."""
+                 fakes: dict[str, FakeDeployment] | None = None, args: tuple[str, ...] = ()) -> RunningRouter:
+    """Write the config, start a fake member per role and the proxy (`args`: more `litellm`
+    options, e.g. RouterApp's --num_workers); wait until it is live."""
     assert LITELLM, "litellm[proxy] must be installed (pip install -e '.[test]')"
     config = write_config(workdir, config_text)
     if fakes is None:
@@ -192,7 +193,7 @@ def start_router(config_text: str, roles: list[str], workdir: Path, *, extra_env
     port = free_port()
     log = workdir / "litellm.log"
     process = subprocess.Popen(
-        [LITELLM, "--config", str(config), "--host", "127.0.0.1", "--port", str(port)],
+        [LITELLM, "--config", str(config), "--host", "127.0.0.1", "--port", str(port), *args],
         env=env, cwd=workdir, stdout=log.open("w"), stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"

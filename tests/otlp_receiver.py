@@ -34,6 +34,9 @@ def _value(attribute: dict):
 class OtlpReceiver:
     spans: list[Span] = field(default_factory=list)
     bodies: list[bytes] = field(default_factory=list)
+    # False: count what arrives and answer as the agent does, without decoding (a benchmark's sink).
+    decode: bool = True
+    received: int = 0
 
     def start(self) -> "OtlpReceiver":
         receiver = self
@@ -41,6 +44,9 @@ class OtlpReceiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.received += 1
+                if not receiver.decode:
+                    return self._answer()
                 receiver.bodies.append(body)
                 request = ExportTraceServiceRequest()
                 request.ParseFromString(body)
@@ -53,6 +59,9 @@ class OtlpReceiver:
                                 start_ns=int(span.get("startTimeUnixNano", 0)), end_ns=int(span.get("endTimeUnixNano", 0)),
                                 attributes={a["key"]: _value(a) for a in span.get("attributes", [])}, raw=span,
                             ))
+                self._answer()
+
+            def _answer(self):
                 reply = ExportTraceServiceResponse().SerializeToString()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/x-protobuf")

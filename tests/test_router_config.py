@@ -217,17 +217,30 @@ def test_retries_on_timeouts_count_against_the_budget():
     assert "240 s" in problem.message and "2 x 120 s" in problem.message
 
 
-@pytest.mark.parametrize("concurrent, cpu, refused", [(105, 1.0, False), (106, 1.0, True), (210, 2.0, False)])
-def test_the_http_scale_rule_fits_what_one_replica_can_route(concurrent, cpu, refused):
-    """bench/router_bench.py measured about 7.6 ms of LiteLLM CPU per request: 105 requests a
-    second fit in 80% of one vCPU (0.798), 106 do not (0.806)."""
-    from council.checks import check_environment
-    from council.config import parse_environment
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_each_router_replica_takes_what_its_cpu_carries_and_the_replicas_every_member_slot(stacks, environments, name):
+    """The synthesized HTTP scale rule keeps a replica's LiteLLM under 80% of its vCPUs even if every
+    request in flight streamed from the fastest member (bench/router_bench.py's CPU per request and per
+    chunk; a stream gets at most its GPUs' memory bandwidth over its weight bytes in tokens a second),
+    and max_replicas of them hold every request the members take at their max scale."""
+    from council.catalog import CATALOG_DIR, load_catalog
+    from council.policy import FASTEST_ANSWER_SECONDS, ROUTER_CPU_SECONDS_PER_CHUNK, ROUTER_CPU_SECONDS_PER_REQUEST
 
-    data = raw_environment("dev")
-    data.setdefault("router", {}).update(concurrent_requests=concurrent, cpu=cpu, memory="4Gi" if cpu > 1 else "2Gi")
-    problems = [p for p in check_environment(parse_environment(data, "dev.yaml"), "dev") if p.field == "router.concurrent_requests"]
-    assert bool(problems) == refused, problems
+    skus = yaml.safe_load((CATALOG_DIR / "gpu_skus.yaml").read_text())
+    env = environments[name]
+    fastest = max(
+        skus["skus"][m.sku]["gpus"] * skus["gpus"][skus["skus"][m.sku]["gpu"]]["memory_bandwidth_gb_s"] / m.model.facts(load_catalog()).weights_gb
+        for m in env.members
+    )
+    per_request = ROUTER_CPU_SECONDS_PER_REQUEST / FASTEST_ANSWER_SECONDS + ROUTER_CPU_SECONDS_PER_CHUNK * fastest
+    ((_, app),) = resources(stacks[name], "azurerm_container_app").items()
+    template = app["template"]
+    (container,) = template["container"]
+    (rule,) = template["http_scale_rule"]
+    concurrent = int(rule["concurrent_requests"])
+    assert concurrent * per_request <= 0.8 * container["cpu"] < (concurrent + 1) * per_request
+    slots = sum(m.instances.max * m.max_concurrent_requests_per_instance for m in env.members)
+    assert template["max_replicas"] * concurrent >= slots
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])

@@ -24,11 +24,17 @@ class GpuSku:
     family: str
     upgrade_reserve: bool  # Azure ML keeps 20% extra quota for upgrades
     hourly_usd: float
+    memory_bandwidth_gb_s: float  # per GPU (catalog/gpu_skus.yaml `gpus`)
     retired: str | None = None
 
     @property
     def total_gpu_memory_gb(self) -> float:
         return self.gpus * self.gpu_memory_gb
+
+    def stream_tokens_per_second_bound(self, model: "ModelFacts") -> float:
+        """The most tokens a second one stream of `model` can get from this SKU: each token reads
+        every weight once, from all the SKU's GPUs' memory at once (tensor parallel)."""
+        return self.gpus * self.memory_bandwidth_gb_s / model.weights_gb
 
     def quota_vcpus(self, instances: int) -> int:
         """vCPU quota one deployment of `instances` reserves: Azure ML's docs give
@@ -155,7 +161,8 @@ def registry_replica(catalog: "Catalog", location: str, chosen: str | None) -> s
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     sku_data, model_data, region_data = _read("gpu_skus.yaml"), _read("models.yaml"), _read("regions.yaml")
-    skus = {name: GpuSku(name=name, **facts) for name, facts in sku_data["skus"].items()}
+    bandwidth = {gpu: facts["memory_bandwidth_gb_s"] for gpu, facts in sku_data["gpus"].items()}
+    skus = {name: GpuSku(name=name, memory_bandwidth_gb_s=bandwidth[facts["gpu"]], **facts) for name, facts in sku_data["skus"].items()}
     models = {}
     for key, facts in model_data["models"].items():
         catalog = facts.get("catalog") or {"status": "absent"}

@@ -30,11 +30,19 @@ from council.cost import minimum_monthly_cost
 from council.egress import unknown_sources
 from council.errors import CouncilError
 from council.naming import names_for
-from council.sizing import GPU_MEMORY_HEADROOM, GPU_RUNTIME_OVERHEAD_GB, gpu_need, quota_needed
+from council.sizing import (
+    GPU_MEMORY_HEADROOM,
+    GPU_RUNTIME_OVERHEAD_GB,
+    gpu_need,
+    member_slots,
+    quota_needed,
+    router_concurrency_limit,
+    router_concurrent_requests,
+    router_load,
+    router_replicas_needed,
+)
 from council.policy import (
-    FASTEST_ANSWER_SECONDS,
     INGRESS_REQUEST_TIMEOUT_SECONDS,
-    ROUTER_CPU_SECONDS_PER_REQUEST,
     ROUTER_CPU_TARGET,
     ROUTER_TIME_BUDGET_SECONDS,
 )
@@ -59,11 +67,12 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     problems += _check_registry_replica(env.location, env.workspace.registry_replica, catalog)
     problems += _check_names(env, stack)
     problems += _check_network(env.network, env.router.environment_type)
-    for index, member in enumerate(env.members):
-        problems += _check_member(member, f"members[{index}] ({member.role})", catalog)
+    member_problems = [p for index, member in enumerate(env.members)
+                       for p in _check_member(member, f"members[{index}] ({member.role})", catalog)]
+    problems += member_problems
     problems += _check_egress(env, catalog)
     problems += _check_router_time_budget(env)
-    problems += _check_router_capacity(env)
+    problems += _check_router_capacity(env, catalog, members_valid=not member_problems)
     problems += _check_quota(env, catalog)
     if not problems:  # cost needs a valid plan (known SKUs) to mean anything
         problems += _check_budget(env, stack, catalog)
@@ -264,16 +273,26 @@ def _check_router_time_budget(env: Environment) -> list[Problem]:
     return problems
 
 
-def _check_router_capacity(env: Environment) -> list[Problem]:
-    router = env.router
-    needed = router.concurrent_requests / FASTEST_ANSWER_SECONDS * ROUTER_CPU_SECONDS_PER_REQUEST
-    if needed <= router.cpu * ROUTER_CPU_TARGET:
+def _check_router_capacity(env: Environment, catalog: Catalog, *, members_valid: bool) -> list[Problem]:
+    """A replica must carry its scale rule's requests, and the replicas every member slot's (judged
+    only for valid members: a refused SKU is one fault, one message)."""
+    router, load = env.router, router_load(env, catalog)
+    limit = router_concurrency_limit(env, catalog)
+    why = f"{load.explain(env, catalog)}; measured by bench/router_bench.py"
+    if router.concurrent_requests and router.concurrent_requests > limit:
+        return [Problem("router.concurrent_requests", (
+            f"{router.concurrent_requests} requests in flight per replica can need {router.concurrent_requests * load.vcpu:.2f} "
+            f"vCPU of LiteLLM ({why}), more than {ROUTER_CPU_TARGET:.0%} of router.cpu ({router.cpu:g}); set it to {limit} or "
+            "less (or leave it unset), or raise router.cpu"
+        ))]
+    needed = router_replicas_needed(env, catalog)
+    if not members_valid or router.max_replicas >= needed:
         return []
-    return [Problem("router.concurrent_requests", (
-        f"{router.concurrent_requests} requests in flight per replica, answered in {FASTEST_ANSWER_SECONDS:g} s, need "
-        f"{needed:.2f} vCPU of LiteLLM ({ROUTER_CPU_SECONDS_PER_REQUEST * 1000:.1f} ms each, measured by bench/router_bench.py), "
-        f"more than {ROUTER_CPU_TARGET:.0%} of router.cpu ({router.cpu:g}); lower concurrent_requests so replicas are added "
-        "sooner, or raise router.cpu"
+    per_replica = router_concurrent_requests(env, catalog)
+    return [Problem("router.max_replicas", (
+        f"{router.max_replicas} replicas of {per_replica} requests each cannot hold the {member_slots(env)} requests the members "
+        f"take at their max scale (instances.max x max_concurrent_requests_per_instance): the router, not the GPUs, would limit "
+        f"the council; raise max_replicas to {needed}, or raise router.cpu so that a replica takes more"
     ))]
 
 

@@ -179,7 +179,9 @@ class Router(_Model):
     max_replicas: int = Field(default=3, ge=1, le=300)
     cpu: float = Field(default=1.0, gt=0)
     memory: str = Field(default="2Gi", pattern=r"^[0-9.]+Gi$")
-    concurrent_requests: int = Field(default=50, ge=1)
+    # Requests in flight per replica before the HTTP scale rule adds one; unset: the most one
+    # replica's `cpu` carries at worst (council.sizing.router_concurrency_limit).
+    concurrent_requests: int | None = Field(default=None, ge=1)
     # Failure policy (defaults and their reasons: council.policy.RouterPolicy).
     # Retries for dropped connections; timeouts and 5xx go to the fallback (timeout_retries,
     # server_error_retries), rate limits to the fallback or back to the client as 429.

@@ -29,6 +29,7 @@ from council.router_database import RouterDatabaseProps
 from council.router_state import RouterStateProps
 from council.policy import ROUTER_TIME_BUDGET_SECONDS
 from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
+from council.sizing import router_concurrent_requests
 from council.smoke_job import SmokeJobProps
 from council.workspace import CouncilWorkspaceProps
 
@@ -208,6 +209,7 @@ def router_props(
     waits_for: tuple[ITerraformDependable, ...],
     app_insights_connection_string: str,
     stack: str,
+    catalog: Catalog,
 ) -> RouterAppProps:
     router = env.router
     return RouterAppProps(
@@ -235,7 +237,7 @@ def router_props(
         max_replicas=router.max_replicas,
         cpu=router.cpu,
         memory=router.memory,
-        concurrent_requests=router.concurrent_requests,
+        concurrent_requests=router_concurrent_requests(env, catalog),
         external_ingress=router.external_ingress,
         workload_profiles=router.environment_type == "workload-profiles",
         tags=at.tags,

@@ -199,13 +199,20 @@ class RouterPolicy:
     timeout_seconds: int = 120
 
 
-# Router sizing, measured with bench/router_bench.py (2026-11-27, x86_64, 2 cores, one
-# LiteLLM worker, loopback member): about 130 requests/s when CPU-bound, i.e. about 7.6 ms
-# of CPU per request, and a 9 ms median overhead sequentially.
-ROUTER_CPU_SECONDS_PER_REQUEST = 0.0076
+# Router sizing, measured with bench/router_bench.py (2026-12-03, x86_64, 2 cores, Python 3.11.7;
+# README "Router sizing"): a replica as deployed (the rendered config and hooks, Redis, the
+# OpenTelemetry exporter, the environment's log level; one worker per vCPU), worst of dev and
+# prod with one and two replicas. CPU time of the router's processes divided by the requests
+# they served, at 50 in flight:
+# - a request, streamed or not (18.5 ms; 11 ms without Redis and the exporter);
+ROUTER_CPU_SECONDS_PER_REQUEST = 0.0185
+# - each chunk of a stream, on top: (streamed 100 chunks - not streamed) / 100 = 0.67 ms. TGI
+#   sends one chunk per generated token, so a stream costs the router CPU at its member's pace.
+ROUTER_CPU_SECONDS_PER_CHUNK = 0.00067
 # A replica's HTTP-concurrency scale rule adds replicas at `concurrent_requests` in flight.
-# Sized so that even if every member answered in FASTEST_ANSWER_SECONDS, the requests in
-# flight would keep LiteLLM's CPU below ROUTER_CPU_TARGET of the replica's vCPUs.
+# Sized for the worst case: every request in flight a stream from the member whose tokens can
+# come fastest (council.sizing.router_load), answered within FASTEST_ANSWER_SECONDS, keeping
+# LiteLLM's CPU below ROUTER_CPU_TARGET of the replica's vCPUs.
 FASTEST_ANSWER_SECONDS = 1.0
 ROUTER_CPU_TARGET = 0.8
 

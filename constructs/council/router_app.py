@@ -108,7 +108,10 @@ class RouterAppProps:
     max_replicas: int = 3
     cpu: float = 1.0
     memory: str = "2Gi"
-    concurrent_requests: int = 50
+    # Requests in flight per replica before the HTTP scale rule adds one. What a replica carries
+    # depends on the members behind it: council.sizing derives it for a plan (7 for one vCPU in
+    # front of a 7B model on an A100); this default assumes nothing faster.
+    concurrent_requests: int = 7
     external_ingress: bool = False
     # True: a workload-profiles environment (Consumption profile); False: consumption-only.
     workload_profiles: bool = True

@@ -179,6 +179,7 @@ class CouncilStack(TerraformStack):
             waits_for=waits_for,
             app_insights_connection_string=workspace.app_insights_connection_string,
             stack=id,
+            catalog=load_catalog(),
         ))
 
         # The post-deploy check, inside the VNet (README "Check a deploy").

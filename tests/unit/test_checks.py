@@ -307,7 +307,7 @@ def _exact_model() -> ModelFacts:
 def test_gpu_fit_at_exactly_ninety_percent_is_accepted_and_a_hair_over_is_not(dev, tokens, fits):
     # 16 + 0.5 + 1.5 = 18.0 GB = exactly 90% of a 20 GB GPU; 1001 tokens add 0.0005 GB.
     sku = GpuSku(name="Standard_NC20test_v1", gpu="T20", gpus=1, gpu_memory_gb=20, vcpus=8, family="testFamily",
-                 upgrade_reserve=True, hourly_usd=1.0)
+                 upgrade_reserve=True, hourly_usd=1.0, memory_bandwidth_gb_s=500)
     catalog = _catalog(skus={sku.name: sku}, models={"exact-fit": _exact_model()})
     index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
@@ -441,24 +441,71 @@ def test_retried_timeouts_of_a_member_without_fallbacks_count_against_the_budget
 
 
 # --------------------------------------------------------------------------- router capacity
-@pytest.mark.parametrize("cpu, requests, fits", [(1.9, 200, True), (1.9, 201, False), (1.0, 105, True), (1.0, 106, False)])
-def test_router_cpu_must_cover_its_concurrent_requests_at_80_percent(dev, cpu, requests, fits):
-    # LiteLLM uses 7.6 ms of CPU per request (bench/router_bench.py); answers in 1 s at the
-    # fastest. 200 x 0.0076 = 1.52 vCPU = exactly 80% of 1.9; 201 need 1.5276.
-    # 105 x 0.0076 = 0.798 <= 0.8 of 1 vCPU; 106 need 0.8056.
-    dev["router"].update(cpu=cpu, concurrent_requests=requests)
+def _router_vcpu_per_request(data: dict, catalog=None) -> tuple[float, str]:
+    """vCPU one request in flight can need (bench/router_bench.py's figures in council.policy) if it
+    streams from the member whose tokens can come fastest (GPU memory bandwidth / weight bytes),
+    and that member's role."""
+    from council.policy import FASTEST_ANSWER_SECONDS, ROUTER_CPU_SECONDS_PER_CHUNK, ROUTER_CPU_SECONDS_PER_REQUEST
+
+    catalog = catalog or load_catalog()
+    env = parse_environment(data, "dev.yaml")
+    rate, role = max((catalog.skus[m.sku].gpus * catalog.skus[m.sku].memory_bandwidth_gb_s / m.model.facts(catalog).weights_gb, m.role)
+                     for m in env.members)
+    return ROUTER_CPU_SECONDS_PER_REQUEST / FASTEST_ANSWER_SECONDS + ROUTER_CPU_SECONDS_PER_CHUNK * rate, role
+
+
+@pytest.mark.parametrize("cpu", [1.0, 2.0])
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_replica_takes_at_most_the_streams_its_cpu_carries_at_80_percent(dev, cpu, extra):
+    per_request, fastest = _router_vcpu_per_request(dev)
+    limit = int(0.8 * cpu / per_request)
+    assert limit * per_request <= 0.8 * cpu < (limit + 1) * per_request
+    dev["router"].update(cpu=cpu, concurrent_requests=limit + extra, max_replicas=300)
     problems = _check(dev)
-    if fits:
+    if not extra:
         assert problems == []
         return
     (problem,) = problems
     assert problem.field == "router.concurrent_requests"
-    need = f"{requests * 0.0076:.2f}"
-    assert problem.message == (
-        f"{requests} requests in flight per replica, answered in 1 s, need {need} vCPU of LiteLLM (7.6 ms each, measured "
-        f"by bench/router_bench.py), more than 80% of router.cpu ({cpu:g}); lower concurrent_requests so replicas are added "
-        "sooner, or raise router.cpu"
-    )
+    assert problem.message.startswith(f"{limit + 1} requests in flight per replica can need {(limit + 1) * per_request:.2f} vCPU of LiteLLM")
+    assert f"from {fastest} (" in problem.message
+    assert problem.message.endswith(f"more than 80% of router.cpu ({cpu:g}); set it to {limit} or less (or leave it unset), or raise router.cpu")
+
+
+def test_a_member_whose_streams_can_come_faster_lowers_what_a_replica_takes(dev):
+    # A hypothetical A10 SKU with ten times the memory bandwidth: its member's streams bound the router.
+    fast = GpuSku(name="Standard_NV36test_v1", gpu="A10", gpus=1, gpu_memory_gb=24, vcpus=36, family="StandardNVADSA10v5Family",
+                  upgrade_reserve=True, hourly_usd=3.2, memory_bandwidth_gb_s=6000)
+    catalog = _catalog(skus={fast.name: fast})
+    dev["router"].update(max_replicas=300)
+    before, _ = _router_vcpu_per_request(dev, catalog)
+    index = _pick(dev, "on an A10", lambda m: m["sku"] == A10)
+    dev["members"][index]["sku"] = fast.name
+    after, fastest = _router_vcpu_per_request(dev, catalog)
+    assert fastest == dev["members"][index]["role"] and after > before
+    limit = int(0.8 / after)
+    dev["router"]["concurrent_requests"] = limit + 1
+    (problem,) = _check(dev, catalog=catalog)
+    assert problem.field == "router.concurrent_requests" and f"from {fastest} ({fast.name}" in problem.message
+    assert f"set it to {limit} or less" in problem.message
+
+
+@pytest.mark.parametrize("short", [0, 1])
+def test_max_replicas_must_hold_every_request_the_members_take_at_their_max_scale(dev, short):
+    per_request, _ = _router_vcpu_per_request(dev)
+    per_replica = int(0.8 * dev["router"].get("cpu", 1.0) / per_request)
+    slots = sum(m["instances"]["max"] * m.get("max_concurrent_requests_per_instance", 8) for m in dev["members"])
+    needed = -(-slots // per_replica)
+    dev["router"].update(max_replicas=needed - short)
+    dev["router"].pop("concurrent_requests", None)
+    problems = _check(dev)
+    if not short:
+        assert problems == []
+        return
+    (problem,) = problems
+    assert problem.field == "router.max_replicas"
+    assert problem.message.startswith(f"{needed - 1} replicas of {per_replica} requests each cannot hold the {slots} requests")
+    assert f"raise max_replicas to {needed}," in problem.message
 
 
 # --------------------------------------------------------------------------- quota
@@ -559,7 +606,7 @@ def test_budget_is_priced_with_the_catalog_given(dev):
 def test_quota_is_counted_with_the_catalog_given(dev):
     # A SKU only the given catalog knows (8 vCPUs, upgrade reserve) at max 2: ceil(2.4) = 3 x 8 = 24.
     sku = GpuSku(name="Standard_NC8test_v1", gpu="A10", gpus=1, gpu_memory_gb=24, vcpus=8, family="testFamily",
-                 upgrade_reserve=True, hourly_usd=1.0)
+                 upgrade_reserve=True, hourly_usd=1.0, memory_bandwidth_gb_s=600)
     index = _pick(dev, "served by a container", is_container)
     _keep(dev, index)
     dev["members"][0].update(sku=sku.name, instances={"min": 1, "default": 1, "max": 2})

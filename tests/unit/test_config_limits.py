@@ -11,9 +11,8 @@ or default comes from:
 - Router retries: README "The router: how it treats failing members" sets
   `timeout_retries: 0` and `server_error_retries: 0`; a count below zero means fewer than
   one attempt, which the time-budget guardrail (1 + timeout_retries attempts) cannot use.
-- Router sizing: README "The router": "The default, 50 per 1-vCPU replica, needs 0.38 vCPU
-  at that worst case", worst case = every member answering in 1 s at 7.6 ms of CPU per
-  request, refused above 80% of `router.cpu`.
+- Router sizing: README "Router sizing": unset `router.concurrent_requests` is derived from the
+  members (council.sizing); an explicit one must be at least 1.
 - Keys: README "Rotate keys": "The `keys:` section (defaults shown): ... master_key_version: 1
   # raise it for a new router master key".
 - Terraform Cloud backend: the forms config.py gives and shows in its refusals,
@@ -78,22 +77,20 @@ def test_router_retries_of_timeouts_and_5xx_may_be_zero_but_not_negative(field):
 
 
 # --------------------------------------------------------------------------- router sizing
-ROUTER_CPU_SECONDS_PER_REQUEST = 0.0076  # README: about 7.6 ms of CPU per request
-FASTEST_ANSWER_SECONDS = 1.0  # README: "even if every member answered in 1 s"
-ROUTER_CPU_TARGET = 0.8  # README: "more than 80% of router.cpu"
+def test_router_without_cpu_or_concurrency_gets_one_vcpu_and_a_scale_rule_derived_from_its_members():
+    from council.sizing import router_concurrency_limit, router_concurrent_requests
 
-
-def test_router_without_cpu_or_concurrency_gets_fifty_requests_per_one_vcpu_replica():
     data = raw("dev")
     for key in ("cpu", "concurrent_requests"):
         data["router"].pop(key, None)
-    router = _parse(data).router
-    assert router.concurrent_requests == 50
-    assert router.cpu == 1.0
-    # README: "needs 0.38 vCPU at that worst case", within 80% of the replica's one vCPU.
-    needed = router.concurrent_requests / FASTEST_ANSWER_SECONDS * ROUTER_CPU_SECONDS_PER_REQUEST
-    assert needed == pytest.approx(0.38)
-    assert needed <= ROUTER_CPU_TARGET * router.cpu
+    env = _parse(data)
+    assert env.router.cpu == 1.0
+    assert env.router.concurrent_requests is None
+    assert router_concurrent_requests(env) == router_concurrency_limit(env)
+    data["router"]["concurrent_requests"] = 3
+    assert router_concurrent_requests(_parse(data)) == 3
+    data["router"]["concurrent_requests"] = 0
+    assert _refused(data) == "router.concurrent_requests: Input should be greater than or equal to 1 (got 0)"
 
 
 # --------------------------------------------------------------------------- keys

@@ -22,12 +22,12 @@ def test_gpu_need_is_weights_plus_kv_cache_plus_runtime_overhead():
 @pytest.mark.parametrize("instances, expected", [(1, 2 * 12), (4, 5 * 12), (5, 6 * 12), (10, 12 * 12)])
 def test_quota_with_the_upgrade_reserve_rounds_up_twenty_percent(instances, expected):
     # Azure ML: ceil(1.2 x instances) x cores ("10 instances of a 4-core VM need 48 cores").
-    sku = GpuSku(name="s", gpu="g", gpus=1, gpu_memory_gb=24, vcpus=12, family="f", upgrade_reserve=True, hourly_usd=1.0)
+    sku = GpuSku(name="s", gpu="g", gpus=1, gpu_memory_gb=24, vcpus=12, family="f", upgrade_reserve=True, hourly_usd=1.0, memory_bandwidth_gb_s=600)
     assert sku.quota_vcpus(instances) == expected
 
 
 def test_quota_without_the_reserve_is_instances_times_cores():
-    sku = GpuSku(name="s", gpu="g", gpus=1, gpu_memory_gb=80, vcpus=24, family="f", upgrade_reserve=False, hourly_usd=1.0)
+    sku = GpuSku(name="s", gpu="g", gpus=1, gpu_memory_gb=80, vcpus=24, family="f", upgrade_reserve=False, hourly_usd=1.0, memory_bandwidth_gb_s=2039)
     assert sku.quota_vcpus(3) == 72
 
 
