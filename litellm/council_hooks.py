@@ -13,7 +13,8 @@ langchain-openai against a TGI-faithful member (tests/test_router_clients.py):
 - What LiteLLM does not count toward a member's cooldown is counted here, against the same
   allowance: a model failure behind Azure ML's 424, a connection error LiteLLM reports bare
   (it skips "APIConnectionError": router_utils/cooldown_handlers.py `_is_cooldown_required`),
-  and a stream that failed before its first chunk.
+  a stream that failed before its first chunk, and a 500 -- except a connection the member
+  dropped under a request, which LiteLLM also calls a 500 and which is not counted.
 - Errors the client sees carry the status that explains them and a `retry-after`:
   a key that is not the master key gets 401 (LiteLLM answers 400 "No connected db."
   when no database is configured: proxy/auth/user_api_key_auth.py); a role whose every
@@ -47,6 +48,12 @@ UNAVAILABLE_RETRY_AFTER_SECONDS = 1
 # and 429).
 RETRY_LATER_STATUSES = (429, 503)
 _CONNECTION_ERRORS = ("APIConnectionError",)
+# A connection closed under a request (aiohttp's ServerDisconnectedError, reported as httpx's
+# ReadError; LiteLLM then says InternalServerError 500): what a client sees when the server's
+# idle timeout closed a pooled connection just as it was reused. The member may be healthy, so
+# it is not counted; the fallback still answers, and a member that is really down refuses the
+# next connection, which is counted.
+_DISCONNECTS = ("ServerDisconnectedError", "ReadError", "RemoteProtocolError")
 # Azure ML answers 424 for any non-200 from the container and names the container's status and
 # reason in these headers (learn.microsoft.com/azure/machine-learning/how-to-troubleshoot-online-
 # endpoints, "HTTP status codes", read 2026-12-03).
@@ -199,15 +206,21 @@ def _allowed_failures(router, model_id: str, field: str) -> int | None:
 def _failure_kind(exception) -> str | None:
     """Which allowance a failure of the member counts against, or None for one that does not
     count: the model's own 4xx (its answer to this request) and 429 (overloaded, like the
-    rate limits RouterPolicy never counts) do not; its other failures, an unreachable member
-    and a timeout do."""
+    rate limits RouterPolicy never counts) and a dropped connection do not; its other
+    failures, the front end's 500, an unreachable member and a timeout do."""
     failure = member_failure(exception)
     if failure is not None:
         return FAST_FAILURES if failure[0] >= 424 and failure[0] != 429 else None
-    names = [type(e).__name__ for e in _chain(exception)]
+    chain = list(_chain(exception))
+    names = [type(e).__name__ for e in chain]
     if any("Timeout" in name for name in names):
         return TIMEOUTS
+    if any(name in _DISCONNECTS for name in names):
+        return None
     if any(name in _CONNECTION_ERRORS for name in names):
+        return FAST_FAILURES
+    # The front end's own 500 (the config leaves 500s to this hook: router_config._allowed_fails_policy).
+    if any(getattr(e, "status_code", None) == 500 for e in chain):
         return FAST_FAILURES
     return None
 

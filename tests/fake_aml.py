@@ -32,7 +32,9 @@ lib.rs, infer/mod.rs, read at v3.3.2 and db931fcf):
 Modes: ok | fail (the container answers 500 incomplete generation) | hang (nothing, not even
 headers, for hang_seconds) | stream_hang (a streaming answer's headers, then nothing) |
 tgi_error (the container answers `tgi_error`, a TgiError) | aml_status (the front end itself
-answers `aml_status`).
+answers `aml_status`) | disconnect (the connection is closed once the request is read, with no
+answer: what a client sees when the server's idle timeout closed a pooled connection as it
+was reused, or a front end dropped a request).
 """
 
 from __future__ import annotations
@@ -220,6 +222,10 @@ class FakeDeployment:
                     return self._reply(404, {"error": f"no route {self.path}"})
                 if self.headers.get("Authorization") != f"Bearer {fake.key}":
                     return self._reply(401, {"error": "invalid or missing endpoint key"})
+                if fake.mode == "disconnect":
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if fake.mode == "aml_status":
                     return self._send(fake.aml_status, AML_REASONS.get(fake.aml_status, "error").encode(), "text/plain")
                 if fake.mode == "hang":

@@ -149,7 +149,7 @@ def test_a_role_with_a_fallback_is_answered_by_it_when_its_member_refuses_the_pr
 # ----------------------------------------------------------------------------- front end 5xx, unreachable
 
 
-@pytest.mark.parametrize("status", [502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_front_end_5xx_falls_back_and_the_member_is_asked_once_per_cooldown(council, status):
     with failing(council, council.role, "aml_status", aml_status=status) as member:
         before = member.posts()
@@ -161,6 +161,19 @@ def test_a_front_end_5xx_falls_back_and_the_member_is_asked_once_per_cooldown(co
         time.sleep(COOLDOWN + 0.5)
         reply = council.sdk().chat.completions.create(model=council.role, messages=MESSAGES)
         assert reply.choices[0].message.content == council.answer(council.role), "recovered member not asked again"
+
+
+def test_a_dropped_connection_falls_back_without_cooling_the_member_down(council):
+    """A connection closed under a request (a pooled connection the member's idle timeout closed
+    as it was reused) says nothing about the member: the fallback answers this request and the
+    member the next one. Before, LiteLLM counted it as a 500 and skipped a healthy member for
+    the whole cooldown."""
+    with failing(council, council.role, "disconnect") as member:
+        reply = council.sdk().chat.completions.create(model=council.role, messages=MESSAGES)
+        assert reply.choices[0].message.content == council.answer(council.fallback)
+        member.mode = "ok"
+        reply = council.sdk().chat.completions.create(model=council.role, messages=MESSAGES)
+        assert reply.choices[0].message.content == council.answer(council.role), "a dropped connection cooled the member down"
 
 
 def test_an_unreachable_member_falls_back_and_is_not_asked_again_within_its_cooldown(council):

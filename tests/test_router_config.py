@@ -84,7 +84,10 @@ def test_routing_policy_comes_from_the_environment(stacks, environments):
     assert settings["retry_policy"]["RateLimitErrorRetries"] == 0, "LiteLLM sleeps to the next minute before retrying a 429"
     # Per error type: a router-wide allowed_fails of 3 (LiteLLM's default) is ignored.
     assert settings["allowed_fails_policy"]["TimeoutErrorAllowedFails"] == router.allowed_fails
-    assert settings["allowed_fails_policy"]["InternalServerErrorAllowedFails"] == router.allowed_fails
+    assert settings["allowed_fails_policy"]["ServiceUnavailableErrorAllowedFails"] == router.allowed_fails
+    # A 500 is left to the council's hooks (LiteLLM also calls a dropped connection a 500).
+    assert settings["allowed_fails_policy"]["InternalServerErrorAllowedFails"] > router.allowed_fails
+    assert config["litellm_settings"]["callbacks"][0] == "council_hooks.council_hooks"
     # Fallbacks for every role that has them; an alias is rewritten to its role on arrival
     # (model_alias_map), so it needs none of its own. The group alias lists it in /v1/models.
     assert settings["fallbacks"] == [{f.role: list(f.to)} for f in router.fallbacks]

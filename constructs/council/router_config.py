@@ -86,11 +86,14 @@ def router_members(env: Environment) -> list[RouterMember]:
 
 def _allowed_fails_policy(timeouts: int, fast_failures: int) -> dict[str, int]:
     """Failures a member may have (within cooldown_seconds) before it is cooled down, per
-    LiteLLM error type: timeouts; 500, 503, 502 and a wrong member key (fast failures);
-    the member's own 429 and errors no field names effectively never (see UNCLASSIFIED_ALLOWED_FAILS)."""
+    LiteLLM error type: timeouts; 503, 502 and a wrong member key (fast failures); the
+    member's own 429 and errors no field names effectively never (see UNCLASSIFIED_ALLOWED_FAILS).
+    A 500 is counted by the council's hooks instead (litellm/council_hooks.py `_failure_kind`),
+    against the fast-failure allowance: LiteLLM reports a connection the member dropped as a 500
+    too, and one dropped pooled connection must not cool down a healthy member."""
     return {
         "TimeoutErrorAllowedFails": timeouts,
-        "InternalServerErrorAllowedFails": fast_failures,
+        "InternalServerErrorAllowedFails": UNCLASSIFIED_ALLOWED_FAILS,
         "ServiceUnavailableErrorAllowedFails": fast_failures,
         "BadGatewayErrorAllowedFails": fast_failures,
         "AuthenticationErrorAllowedFails": fast_failures,
