@@ -5,7 +5,7 @@ module from the config file's own folder (litellm/proxy/types_utils/utils.py
 `get_instance_fn`, 1.108.5).
 
 Each behaviour is measured with the real 1.108.5 proxy, the official `openai` SDK and
-langchain-openai against a TGI-faithful member (tests/test_router_clients.py):
+langchain-openai against a TGI-faithful member (tests/router_clients.py):
 
 - `max_completion_tokens` becomes `max_tokens`: TGI 3.3.2 reads either name (a serde alias,
   router/src/lib.rs ChatRequest, since #2845) but refuses a body with both ("duplicate

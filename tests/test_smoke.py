@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(LITELLM is None and not os.environ.get("CI"), re
 
 @pytest.fixture(scope="module")
 def council(tmp_path_factory):
-    # The smoke check is under test here, not the cooldown policy (tests/test_router_clients.py):
+    # The smoke check is under test here, not the cooldown policy (tests/router_clients.py):
     # a member made to fail by one test must serve the next, so none is ever cooled down.
     env = with_router(dev_environment(timeout=5), allowed_fails=1000)
     router = start_router(render(env), [m.role for m in env.members], tmp_path_factory.mktemp("router"))

@@ -172,7 +172,7 @@ class RouterPolicy:
     (tests/test_router_policy.py):
     - A timeout, a 5xx or a refused connection is not retried on the same member: the
       fallback is asked at once (LiteLLM's num_retries otherwise applies to timeouts too:
-      90 s x 3 attempts; 502 and 503 were tried 3 times, tests/test_router_clients.py).
+      90 s x 3 attempts; 502 and 503 were tried 3 times, tests/router_clients.py).
     - Errors no retry_policy field names are retried `num_retries` times (default 0).
     - After `allowed_fails` failures (default 0: the first) the member is cooled down
       for `cooldown_seconds` and requests go straight to its fallback. The value is

@@ -3,6 +3,7 @@ langchain-openai, through the real LiteLLM proxy running the rendered dev and pr
 with their Redis, against members that answer like Azure ML in front of TGI 3.3.2
 (fake_aml.py: 424 for the container's errors, errors inside a 200 stream, `"id": ""`).
 
+The cases live here and run from test_router_clients_dev.py and test_router_clients_prod.py.
 Roles are picked from each environment file by what they are (a role with a healthy fallback,
 a role without one); members' timeouts and the cooldown are shortened so a hang or a cooldown
 costs seconds. Prod's config is rendered without its PostgreSQL (LiteLLM's database path needs
@@ -36,11 +37,17 @@ FALLBACK_MARGIN = 10
 MESSAGES = [{"role": "user", "content": "hello"}]
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
-def council(request, tmp_path_factory):
-    running = start_council(request.param, tmp_path_factory.mktemp(f"clients-{request.param}"), timeout=TIMEOUT, cooldown=COOLDOWN)
-    yield running
-    running.stop()
+def council_for(name: str):
+    """The `council` fixture of a test module that runs these cases against environments/<name>.yaml
+    (one module per file, so that the two councils run on two workers at once)."""
+
+    @pytest.fixture(scope="module")
+    def council(tmp_path_factory):
+        running = start_council(name, tmp_path_factory.mktemp(f"clients-{name}"), timeout=TIMEOUT, cooldown=COOLDOWN)
+        yield running
+        running.stop()
+
+    return council
 
 
 @contextmanager
