@@ -220,12 +220,14 @@ def test_an_unknown_image_registry_is_refused_at_synth():
 
 
 # --------------------------------------------------------------------------- 9. router
+@pytest.mark.parametrize("kind", ["azurerm_container_app", "azurerm_container_app_job"])
 @pytest.mark.parametrize("name", STACKS)
-def test_router_starts_only_when_its_secrets_are_reachable(stacks, name):
+def test_router_and_smoke_job_start_only_when_their_secrets_are_reachable(stacks, name, kind):
+    """Both resolve Key Vault references through the VNet when a revision or execution is made."""
     stack = stacks[name]
     graph = Graph(stack)
-    ((app_key, _),) = resources(stack, "azurerm_container_app").items()
-    app = f"azurerm_container_app.{app_key}"
+    ((app_key, _),) = resources(stack, kind).items()
+    app = f"{kind}.{app_key}"
     vaults = [k for k, v in resources(stack, "azurerm_key_vault").items() if v["//"]["metadata"]["path"].endswith("/secrets/vault")]
     (vault_key,) = vaults
     vault_ref = f"${{azurerm_key_vault.{vault_key}.id}}"

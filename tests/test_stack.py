@@ -139,6 +139,12 @@ def test_every_member_key_and_the_master_key_are_vault_secrets(stacks, name):
         expected |= {"litellm-database-url", "litellm-salt-key"}
         url = secrets["litellm-database-url"]["body"]["properties"]["value"]
         assert re.fullmatch(r"postgresql://litellm:\$\{random_password\.[\w-]+\.result\}@\$\{azurerm_postgresql_flexible_server\.[\w-]+\.fqdn\}:5432/litellm\?sslmode=require", url), url
+        # Azure's rule for the administrator password: 8-128 characters from three of the four classes
+        # (upper, lower, digits, others). Letters and digits only (it sits in the URL), each at least once.
+        (password_key,) = re.findall(r"random_password\.([\w-]+)\.result", url)
+        password = resources(stack, "random_password")[password_key]
+        assert 8 <= password["length"] <= 128 and password["special"] is False
+        assert all(password.get(f"min_{cls}", 0) >= 1 for cls in ("upper", "lower", "numeric"))
     assert secrets["redis-access-key"]["body"]["properties"]["value"] == f"${{azurerm_managed_redis.{redis_key}.default_database[0].primary_access_key}}"
     assert set(secrets) == expected
     for secret_name, secret in secrets.items():

@@ -66,7 +66,14 @@ class RouterDatabase(Construct):
         if not 7 <= props.backup_retention_days <= 35:
             raise PropsError(self.node.path, "backup_retention_days", props.backup_retention_days, "7 to 35")
         # Letters and digits only: the password is part of DATABASE_URL and needs no escaping.
-        password = Password(self, "administrator-password", length=40, special=False)
+        # Azure requires characters of three of four classes (upper, lower, digit, other); without
+        # minimums about 1 in 1,100 random 40-letter-and-digit strings has no digit and the server
+        # create fails. The minimums force a new password in hashicorp/random, so a server already
+        # created with one (which met the rule) keeps it.
+        password = Password(
+            self, "administrator-password", length=40, special=False, min_upper=2, min_lower=2, min_numeric=2,
+            lifecycle=TerraformResourceLifecycle(ignore_changes=["min_upper", "min_lower", "min_numeric"]),
+        )
         salt = Password(self, "salt-key", length=48, special=False)
         self.server = PostgresqlFlexibleServer(
             self,

@@ -85,6 +85,9 @@ class SmokeJob(Construct):
                     ContainerAppJobTemplateContainerEnv(name="SMOKE_TIMEOUT", value=str(props.member_timeout_seconds)),
                 ],
             )]),
-            depends_on=[props.master_key.resource, *props.waits_for],
+            # The job resolves its Key Vault reference when it is created: the secret, the identity's
+            # grant (waits_for) and a private way to the vault (its endpoint and the zone's VNet link)
+            # must all exist by then, as for the router.
+            depends_on=[props.master_key.resource, *props.secrets.reachable_after, *props.waits_for],
             tags=dict(props.tags),
         )
