@@ -97,6 +97,19 @@ def test_every_azapi_body_follows_microsofts_definition(stacks, specs, name):
     assert {"onlineEndpoints", "deployments", "secrets"} <= kinds, kinds
 
 
+@pytest.mark.parametrize("name", VARIANTS)
+def test_every_azapi_write_uses_an_api_version_azapi_embeds(stacks, name):
+    """azapi checks a body and strips read-only fields only at the api-versions it embeds; at any
+    other, azapi_update_resource PUTs the whole GET response back unchecked (issue 21)."""
+    embedded = json.loads((SPEC_DIR / "azapi-embedded-api-versions.json").read_text())
+    from council.azapi import AZAPI_VERSION
+
+    assert embedded["source"]["tag"] == f"v{AZAPI_VERSION}", "re-read the embedded api-versions for the pinned azapi"
+    for path, azapi_type, _, _ in _request_bodies(stacks[name]):
+        kind, version = azapi_type.split("@")
+        assert version in embedded["embedded"].get(kind, []), f"{path}: azapi {AZAPI_VERSION} does not embed {azapi_type}"
+
+
 def test_the_known_deviation_is_still_real(specs):
     """If Microsoft relaxes the pattern, KNOWN_DEVIATIONS and schema_validation_enabled can go."""
     spec = specs["Microsoft.MachineLearningServices/workspaces/environments/versions@2024-10-01"]

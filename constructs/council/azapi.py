@@ -31,9 +31,11 @@ API_VERSIONS: dict[str, str] = {
     # Only the managed OpenTelemetry agent (appInsightsConfiguration, openTelemetryConfiguration),
     # which azurerm 4.55's container_app_environment does not manage, is written this way. No
     # stable api-version has those properties (stable 2022-03-01 to 2026-01-01 checked against
-    # the REST spec, 2026-11-27); 2025-10-02-preview is the newest that does, and the version
-    # Azure Verified Modules' managed-environment module uses for them.
-    "container_apps_environment": "Microsoft.App/managedEnvironments@2025-10-02-preview",
+    # the REST spec, 2026-11-27). 2025-02-02-preview has both and is the newest azapi 2.5.0
+    # embeds: with a version it does not embed (2025-10-02-preview, before), azapi_update_resource
+    # PUTs the whole GET response back, read-only fields included and unvalidated
+    # (tests/rest_specs/azapi-embedded-api-versions.json; issue 21).
+    "container_apps_environment": "Microsoft.App/managedEnvironments@2025-02-02-preview",
     # The workspace itself (azurerm 4.55 cannot set systemDatastoresAuthMode) and its
     # provisionManagedNetwork action. 2025-06-01: the newest stable api-version embedded in azapi
     # 2.5.0 (which checks azapi_resource bodies against it at plan), and the only one of those
