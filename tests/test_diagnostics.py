@@ -53,6 +53,7 @@ NOT_DIAGNOSED = {
     "azurerm_consumption_budget_resource_group": "cost management",
     "random_password": "not an Azure resource",
     "time_static": "not an Azure resource",
+    "time_sleep": "not an Azure resource",
 }
 
 

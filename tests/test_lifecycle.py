@@ -246,6 +246,31 @@ def test_router_and_smoke_job_start_only_when_their_secrets_are_reachable(stacks
         assert len(links) == 1 and graph.depends_on(app, links[0]), "the VNet cannot resolve the vault yet"
 
 
+# --------------------------------------------------------------------------- destroy through the apps subnet
+@pytest.mark.parametrize("name", STACKS)
+def test_destroy_waits_for_the_environment_to_release_its_subnet_before_deleting_it(stacks, name):
+    """Azure keeps the environment's service association link on the delegated subnet for a
+    while after the environment is gone (microsoft/azure-container-apps#974): the environment
+    takes its subnet id through a time_sleep, so destroy deletes it, waits, then the subnet."""
+    from council.policy import APPS_SUBNET_RELEASE_WAIT
+
+    stack = stacks[name]
+    graph = Graph(stack)
+    ((env_key, environment),) = resources(stack, "azurerm_container_app_environment").items()
+    delegated = {k for k, v in resources(stack, "azurerm_subnet").items()
+                 if any(d["service_delegation"]["name"] == "Microsoft.App/environments" for d in v.get("delegation") or [])}
+    if not delegated:  # a landing zone's subnet is adopted, not deleted
+        assert not resources(stack, "time_sleep"), name
+        return
+    (subnet_key,) = delegated
+    (sleep_key,) = [k for k, v in resources(stack, "time_sleep").items() if v["triggers"].get("subnet_id") == f"${{azurerm_subnet.{subnet_key}.id}}"]
+    sleep = resources(stack, "time_sleep")[sleep_key]
+    assert _minutes(sleep["destroy_duration"]) == _minutes(APPS_SUBNET_RELEASE_WAIT) >= 15
+    assert environment["infrastructure_subnet_id"] == f"${{time_sleep.{sleep_key}.triggers.subnet_id}}"
+    assert graph.depends_on(f"azurerm_container_app_environment.{env_key}", f"time_sleep.{sleep_key}")
+    assert graph.depends_on(f"time_sleep.{sleep_key}", f"azurerm_subnet.{subnet_key}")
+
+
 # --------------------------------------------------------------------------- 12, 13. Terraform and state
 @pytest.mark.parametrize("name", STACKS + ["tfc"])
 def test_old_terraform_stops_at_init(stacks, name):

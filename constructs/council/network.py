@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping
 
-from cdktf import ITerraformDependable
+from cdktf import ITerraformDependable, Token
 from cdktf_cdktf_provider_azurerm.network_security_group import NetworkSecurityGroup
 from cdktf_cdktf_provider_azurerm.network_security_rule import NetworkSecurityRule
 from cdktf_cdktf_provider_azurerm.private_dns_zone import PrivateDnsZone
@@ -21,11 +21,12 @@ from cdktf_cdktf_provider_azurerm.subnet_network_security_group_association impo
     SubnetNetworkSecurityGroupAssociation,
 )
 from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
+from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
 
 from council.cloud import AZURE_PUBLIC, CloudProfile
 from council.errors import PropsError
-from council.policy import subnets_problem
+from council.policy import APPS_SUBNET_RELEASE_WAIT, subnets_problem
 from council.private_link import PrivateLink
 
 # Zone purposes every council needs; values are looked up in the CloudProfile.
@@ -206,8 +207,15 @@ class CouncilNetwork(Construct):
                 destination_port_ranges=list(rule.ports) if len(rule.ports) > 1 else None,
                 description=rule.why,
             )
+        # Destroy: Azure keeps the Container Apps environment's service association link
+        # (legionservicelink) on the delegated subnet for a while after the environment is deleted,
+        # and deleting the subnet fails meanwhile (InUseSubnetCannotBeDeleted; azurerm does not
+        # retry). Whatever is placed in the subnet takes its id through this sleep, so destroy
+        # deletes the environment, waits, then the subnet (policy.APPS_SUBNET_RELEASE_WAIT).
+        release = Sleep(self, "apps-subnet-release", destroy_duration=APPS_SUBNET_RELEASE_WAIT, triggers={"subnet_id": apps.id})
+        self.apps_subnet_release = release
         self.vnet_id = vnet.id
-        self.apps_subnet_id = apps.id
+        self.apps_subnet_id = Token.as_string(release.interpolation_for_attribute("triggers.subnet_id"))
         self.private_endpoints_subnet_id = endpoints.id
         for purpose in ZONE_PURPOSES:
             zone_name = props.cloud.zone(purpose)

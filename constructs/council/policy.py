@@ -153,6 +153,17 @@ RATE_LIMITER_CALLBACK = "dynamic_rate_limiter_v3"
 # 1.108.5 proxy (tests/test_router_telemetry.py).
 TELEMETRY_CALLBACK = "otel"
 
+# How long destroy waits between deleting the Container Apps environment and deleting its
+# subnet. The environment's service association link (legionservicelink) outlives it: "Subnet
+# not released by Container Apps environment after deleting the environment"
+# (microsoft/azure-container-apps#974, 2023-11-03); a delete meanwhile fails with
+# InUseSubnetCannotBeDeleted, and azurerm 4.55's subnet delete does not retry
+# (internal/services/network/subnet_resource.go). Microsoft gives no figure; CAIRA waits 15 to
+# 20 minutes for the same link (microsoft/CAIRA#256, PR #310), one report saw 2 days
+# (microsoft-foundry/foundry-samples#153). Read 2026-12-03. README "Destroy an environment" says
+# what to do when the wait is not enough.
+APPS_SUBNET_RELEASE_WAIT = "15m"
+
 # Container Apps ingress ends an HTTP request after 240 seconds ("Container Apps ingress:
 # requests time out after 240 seconds", learn.microsoft.com/azure/container-apps/ingress-overview;
 # read 2026-11-27). No path through the router (attempts x timeouts across a fallback chain)
