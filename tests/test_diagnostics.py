@@ -21,7 +21,7 @@ DIAGNOSED: dict[str, list[tuple[str, str]]] = {
     "azurerm_container_app": [("Microsoft.App/containerApps", "")],
     "azurerm_storage_account": [("Microsoft.Storage/storageAccounts", ""), ("Microsoft.Storage/storageAccounts/blobServices", "/blobServices/default")],
     "azurerm_container_registry": [("Microsoft.ContainerRegistry/registries", "")],
-    "azurerm_managed_redis": [("Microsoft.Cache/redisEnterprise/databases", "/databases/default")],
+    "azurerm_managed_redis": [("Microsoft.Cache/redisEnterprise", ""), ("Microsoft.Cache/redisEnterprise/databases", "/databases/default")],
     "azurerm_postgresql_flexible_server": [("Microsoft.DBforPostgreSQL/flexibleServers", "")],
 }
 # Types with no diagnostic setting, and why.
@@ -96,6 +96,10 @@ def test_every_diagnosable_resource_sends_to_the_environments_workspace(stacks, 
             assert {m["category"] for m in setting.get("enabled_metric", [])} <= known.metrics
             # Something is sent: logs where the type has them, metrics otherwise.
             assert setting.get("enabled_log") or not (known.logs or known.groups), f"{arm_type}: logs not sent"
+            assert setting.get("enabled_metric") or not known.metrics, f"{arm_type}: metrics not sent"
+            # Where Azure reads the destination type back as null, the setting must not fight it at every plan.
+            ignored = "log_analytics_destination_type" in setting.get("lifecycle", {}).get("ignore_changes", [])
+            assert ignored == ("log_analytics_destination_type" in setting and not known.destination_type_read_back), (arm_type, setting)
     assert len(settings) == expected, "a diagnostic setting on nothing the table expects"
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import yaml
+from cdktf import TerraformResourceLifecycle
 from cdktf_cdktf_provider_azurerm.monitor_diagnostic_setting import (
     MonitorDiagnosticSetting,
     MonitorDiagnosticSettingEnabledLog,
@@ -39,13 +40,16 @@ class DiagnosticCategories:
     groups: frozenset[str]
     metrics: frozenset[str]
     source: str
+    # False where Azure reads log_analytics_destination_type back as null (catalog note).
+    destination_type_read_back: bool = True
 
 
 @lru_cache(maxsize=1)
 def diagnostic_catalog() -> dict[str, DiagnosticCategories]:
     data = yaml.safe_load((CATALOG_DIR / "diagnostics.yaml").read_text(encoding="utf-8"))
     return {
-        rtype: DiagnosticCategories(rtype, frozenset(f["logs"]), frozenset(f["groups"]), frozenset(f["metrics"]), f["source"])
+        rtype: DiagnosticCategories(rtype, frozenset(f["logs"]), frozenset(f["groups"]), frozenset(f["metrics"]), f["source"],
+                                    f.get("destination_type_read_back", True))
         for rtype, f in data["types"].items()
     }
 
@@ -90,6 +94,7 @@ def add_diagnostic_setting(
     """One `azurerm_monitor_diagnostic_setting` on `target_resource_id`, checked against the catalog."""
     check_setting(resource_type, setting, where=f"{scope.node.path}/{id}")
     has_logs = bool(setting.log_categories or setting.log_groups)
+    unread = has_logs and not diagnostic_catalog()[resource_type].destination_type_read_back
     return MonitorDiagnosticSetting(
         scope,
         id,
@@ -104,4 +109,6 @@ def add_diagnostic_setting(
         ]
         or None,
         enabled_metric=[MonitorDiagnosticSettingEnabledMetric(category=c) for c in setting.metric_categories] or None,
+        # Sent at creation; Azure reads it back as null for this type, which would be a change at every plan.
+        lifecycle=TerraformResourceLifecycle(ignore_changes=["log_analytics_destination_type"]) if unread else None,
     )

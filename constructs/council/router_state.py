@@ -71,8 +71,11 @@ class RouterState(Construct):
         )
         self.hostname: str = self.redis.hostname
         if props.log_analytics_workspace_id:
+            # Connection logs are the database's, metrics the cluster's (catalog/diagnostics.yaml).
             add_diagnostic_setting(self, "diagnostics", resource_type="Microsoft.Cache/redisEnterprise/databases", target_resource_id=f"{self.redis.id}/databases/default",
-                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id))
+                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id, metric_categories=()))
+            add_diagnostic_setting(self, "cluster-diagnostics", resource_type="Microsoft.Cache/redisEnterprise", target_resource_id=self.redis.id,
+                                   setting=DiagnosticSetting(workspace_resource_id=props.log_analytics_workspace_id, log_groups=()))
         # A reader in the VNet can reach the service only once all of reachable_after exist.
         self.private_endpoint, self.reachable_after = private_endpoint_to(
             self,
