@@ -150,9 +150,12 @@ def test_budget_start_is_fixed_at_the_first_apply(stacks, environments, name):
         pytest.skip("this environment pins its own start date")
     assert not re.search(r"\d{4}-\d{2}-\d{2}", start.replace("YYYY-MM-01", "")), f"a literal date goes stale: {start}"
     ((static_key, static),) = resources(stack, "time_static").items()
-    # No triggers, no rfc3339: the value is recorded once and never changes, so the
-    # ForceNew start_date never diffs after the first apply.
-    assert set(static) == {"//"}
+    # No rfc3339: the value is recorded at the first apply and never changes, so the ForceNew
+    # start_date never diffs after it; but whatever replaces the budget (its other ForceNew
+    # arguments, name and resource group) records it again, so a new budget does not start in
+    # a past month (Azure: "Past start date should be selected within the timegrain period").
+    assert set(static) == {"//", "triggers"}
+    assert static["triggers"] == {"budget_name": budget["name"], "resource_group_id": budget["resource_group_id"]}
     assert Graph(stack).directly(f"azurerm_consumption_budget_resource_group.{budget_key}") >= {f"time_static.{static_key}"}
     assert start.startswith("${formatdate(") and "YYYY-MM-01" in start
 

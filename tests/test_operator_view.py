@@ -87,7 +87,7 @@ def test_stack_has_a_budget_with_contacts(stacks, environments, name):
         # The first of the month of the first apply, recorded once (time_static): valid
         # whenever the stack is first applied, and no diff on later plans.
         ((static_key, static),) = resources(stack, "time_static").items()
-        assert "triggers" not in static and "rfc3339" not in static
+        assert "rfc3339" not in static and set(static["triggers"].values()) == {budget["name"], budget["resource_group_id"]}
         assert budget["time_period"]["start_date"] == "${formatdate(\"YYYY-MM-01'T'00:00:00'Z'\", time_static." + static_key + ".rfc3339)}"
     else:
         assert budget["time_period"]["start_date"] == f"{env.budget.start_date.isoformat()}T00:00:00Z"

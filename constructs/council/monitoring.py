@@ -60,7 +60,7 @@ class CouncilMonitoringProps:
     contacts: tuple[str, ...]
     budget_amount_usd: float
     # None (the default): the first of the month of the first apply, recorded once by a
-    # time_static resource. azurerm refuses a past start date outside the current month
+    # time_static resource (again only when the budget is replaced). azurerm refuses a past start date outside the current month
     # ("Past start date should be selected within the timegrain period") and start_date is
     # ForceNew, so a fixed date breaks the first apply after its month and any later
     # computed date would re-create the budget.
@@ -88,14 +88,15 @@ class CouncilMonitoring(Construct):
         self._props = props
         tags = dict(props.tags)
 
+        budget_name = f"budget-{props.name}"
         self.budget = ConsumptionBudgetResourceGroup(
             self,
             "budget",
-            name=f"budget-{props.name}",
+            name=budget_name,
             resource_group_id=props.resource_group_id,
             amount=props.budget_amount_usd,
             time_grain="Monthly",
-            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=self._budget_start(props.budget_start)),
+            time_period=ConsumptionBudgetResourceGroupTimePeriod(start_date=self._budget_start(props.budget_start, budget_name, props.resource_group_id)),
             notification=[
                 ConsumptionBudgetResourceGroupNotification(
                     enabled=True, threshold=percent, threshold_type=kind, operator="GreaterThanOrEqualTo", contact_emails=list(props.contacts)
@@ -183,10 +184,13 @@ class CouncilMonitoring(Construct):
             tags=dict(props.tags),
         )
 
-    def _budget_start(self, start: date | None) -> str:
+    def _budget_start(self, start: date | None, budget_name: str, resource_group_id: str) -> str:
         if start is not None:
             return f"{start.isoformat()}T00:00:00Z"
-        first_apply = StaticResource(self, "budget-start")
+        # Recorded again whenever the budget itself is replaced (its name or resource group, the
+        # ForceNew arguments not derived from this date, change): a new budget then starts this
+        # month instead of a past one, which Azure refuses outside the current period.
+        first_apply = StaticResource(self, "budget-start", triggers={"budget_name": budget_name, "resource_group_id": resource_group_id})
         # formatdate: digits and punctuation are literal, letters in quotes ('T', 'Z').
         return Fn.formatdate(BUDGET_START_FORMAT, first_apply.rfc3339)
 
