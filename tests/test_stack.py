@@ -281,8 +281,16 @@ def test_ml_workspace_is_private_with_managed_network(stacks, name):
     }
     assert set(pes[0]["private_dns_zone_group"]["private_dns_zone_ids"]) == expected_zones
     assert len(expected_zones) == 2
-    ((_, storage),) = resources(stack, "azurerm_storage_account").items()
+    ((storage_key, storage),) = resources(stack, "azurerm_storage_account").items()
     assert storage["public_network_access_enabled"] is False
+    # Studio with keyless, private storage: the workspace's identity reads the council's blob and
+    # file endpoints to it (Reader on each: how-to-managed-network, "Azure Machine Learning studio").
+    storage_pes = {pe["private_service_connection"]["subresource_names"][0]: key for key, pe in resources(stack, "azurerm_private_endpoint").items()
+                   if pe["private_service_connection"]["private_connection_resource_id"] == ref("azurerm_storage_account", storage_key, "id")}
+    assert set(storage_pes) == {"blob", "file"}
+    readers = {(g["scope"], g["principal_id"]) for g in resources(stack, "azurerm_role_assignment").values() if g.get("role_definition_name") == "Reader"}
+    principal = ref("azapi_resource", ws_key, "identity[0].principal_id")
+    assert {(ref("azurerm_private_endpoint", key, "id"), principal) for key in storage_pes.values()} <= readers
     assert storage["allow_nested_items_to_be_public"] is False
     assert storage["min_tls_version"] == "TLS1_2"
     # Its dependents, by reference: the ones the workspace was created with.

@@ -14,6 +14,7 @@ from typing import Mapping
 
 from cdktf_cdktf_provider_azurerm.application_insights import ApplicationInsights
 from cdktf_cdktf_provider_azurerm.container_registry import ContainerRegistry, ContainerRegistryGeoreplications
+from cdktf_cdktf_provider_azurerm.role_assignment import RoleAssignment
 from cdktf import ITerraformDependable
 from cdktf_cdktf_provider_azurerm.storage_account import (
     StorageAccount,
@@ -269,9 +270,18 @@ class CouncilWorkspace(Construct):
         self._diagnostics(props.log_analytics_workspace_id)
         # The storage is reachable only privately, from the council's network too (Azure ML itself
         # uses the managed network's own private endpoints to it).
+        # Studio reads that storage through these endpoints in the workspace's name: "If the workspace
+        # associated Azure storage account has public network access disabled, ensure the private
+        # endpoint created in the client virtual network is granted the Reader role to your workspace
+        # managed identity. This applies to both blob and file storage private endpoints"
+        # (learn.microsoft.com/azure/machine-learning/how-to-managed-network, "Azure Machine Learning
+        # studio"; read 2026-12-03). Not needed for the managed network's own endpoints.
         for subresource, link in props.storage_private_links:
-            private_endpoint_to(self, f"storage-{subresource}-endpoint", link=link, target_id=self.storage.id, subresource=subresource,
-                                resource_group_name=props.resource_group_name, location=props.location, tags=props.tags)
+            endpoint, _ = private_endpoint_to(self, f"storage-{subresource}-endpoint", link=link, target_id=self.storage.id,
+                                              subresource=subresource, resource_group_name=props.resource_group_name,
+                                              location=props.location, tags=props.tags)
+            RoleAssignment(self, f"storage-{subresource}-endpoint-reader", scope=endpoint.id, role_definition_name="Reader",
+                           principal_id=self.principal_id, principal_type="ServicePrincipal")
         self.private_endpoint = private_endpoint(
             self,
             "private-endpoint",
