@@ -76,7 +76,12 @@ def test_router_config_holds_only_environment_references(stacks, name):
 
 def test_hugging_face_token_reaches_azure_only_as_a_write_only_variable(stacks):
     dev = stacks["dev"]
-    assert dev["variable"]["hf_token"]["sensitive"] is True
+    # Ephemeral: kept out of state and saved plan files; Terraform then allows it only in
+    # write-only arguments, so its one use must be the connection's sensitive_body.
+    assert dev["variable"]["hf_token"]["sensitive"] is True and dev["variable"]["hf_token"]["ephemeral"] is True
+    import json
+
+    assert json.dumps(dev).count("var.hf_token") == 1
     (connection,) = [v for v in resources(dev, "azapi_resource").values() if "/connections@" in v["type"]]
     assert "credentials" not in str(connection["body"])
     assert connection["sensitive_body"]["properties"]["credentials"]["keys"]["HF_TOKEN"] == "${var.hf_token}"
@@ -102,3 +107,19 @@ def test_the_secret_scan_finds_a_planted_key(raw_stacks):
     for planted in (aml_key, "sk-" + "a1B2" * 6):
         text = raw_stacks["dev"].replace('"PORT": "8000"', f'"PORT": "{planted}"', 1)
         assert any(shape.search(text) for shape in SECRET_SHAPES)
+
+
+def test_the_ephemeral_token_variable_is_valid_terraform(stacks, tmp_path):
+    """Terraform itself accepts the synthesized variable block (needs a terraform binary; no
+    providers or network: only the variables are checked)."""
+    import json
+    import shutil
+    import subprocess
+
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("no terraform binary on PATH")
+    (tmp_path / "main.tf.json").write_text(json.dumps({"variable": stacks["dev"]["variable"]}))
+    for command in (["init", "-input=false", "-no-color", "-backend=false"], ["validate", "-no-color"]):
+        result = subprocess.run([terraform, *command], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr

@@ -229,6 +229,11 @@ class CouncilStack(TerraformStack):
             sensitive=True,
             description="Hugging Face access token for gated models (set TF_VAR_hf_token; never commit it)",
         )
+        # Ephemeral (Terraform 1.10+, which REQUIRED_TERRAFORM_VERSION covers): "Terraform does not
+        # store them in state or plan files" (language/values/variables, Terraform 1.11; read
+        # 2026-12-03). Allowed because its one use is azapi's write-only sensitive_body (WriteOnly in
+        # azapi 2.5.0's internal/services/azapi_resource.go). cdktf 0.21 has no `ephemeral` option.
+        token.add_override("ephemeral", True)
         connection = workspace.add_secret_connection(
             "hf-token-connection", name=HF_TOKEN_CONNECTION, target="https://huggingface.co", key="HF_TOKEN", value=token.string_value
         )
