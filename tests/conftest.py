@@ -51,7 +51,11 @@ def _variants() -> dict[str, dict]:
     ungated = copy.deepcopy(dev)
     for member in ungated["members"]:
         member["model"].pop("hf_token_required", None)
-    return {"lz": existing, "tfc": cloud, "open": ungated, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
+    # Operators on a VPN pool and a peered hub VNet (README "Where each procedure runs from").
+    ops = copy.deepcopy(dev)
+    ops["network"].update(operator_cidrs=["10.60.0.0/24", "172.20.8.0/22"],
+                          operator_vnet_ids=["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"])
+    return {"lz": existing, "tfc": cloud, "open": ungated, "ops": ops, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
 
 
 def _with(data: dict, **sections) -> dict:

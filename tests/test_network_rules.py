@@ -55,3 +55,25 @@ def test_the_apps_subnet_takes_the_environments_flows_and_nothing_from_the_inter
 
 def test_a_landing_zones_network_keeps_its_own_rules(stacks):
     assert resources(stacks["lz"], "azurerm_network_security_rule") == {}
+
+
+def test_operators_reach_the_private_endpoints_on_https_and_resolve_every_private_name(stacks):
+    """With network.operator_cidrs and operator_vnet_ids (the `ops` variant of dev), the places
+    operators work from are admitted on 443 only, below the final deny, and every private DNS
+    zone the stack creates is linked to each operator VNet; without them (dev) neither exists."""
+    from conftest import _variants
+
+    network = _variants()["ops"]["network"]
+    rules = _rules(stacks["ops"])["private-endpoints"]
+    allow = rules["allow-operators-https"]
+    assert allow["access"] == "Allow" and allow["protocol"] == "Tcp" and _ports(allow) == {"443"}
+    assert allow["source_address_prefixes"] == network["operator_cidrs"] and "source_address_prefix" not in allow
+    assert allow["destination_address_prefix"] == network["private_endpoints_subnet"]
+    assert allow["priority"] < rules["deny-everything-else"]["priority"]
+    zones = resources(stacks["ops"], "azurerm_private_dns_zone")
+    links = resources(stacks["ops"], "azurerm_private_dns_zone_virtual_network_link").values()
+    for key in zones:
+        linked = {link["virtual_network_id"] for link in links if link["private_dns_zone_name"] == f"${{azurerm_private_dns_zone.{key}.name}}"}
+        assert set(network["operator_vnet_ids"]) <= linked, zones[key]["name"]
+    assert "allow-operators-https" not in _rules(stacks["dev"])["private-endpoints"]
+    assert all(not link["virtual_network_id"].startswith("/subscriptions/") for link in resources(stacks["dev"], "azurerm_private_dns_zone_virtual_network_link").values())

@@ -244,7 +244,9 @@ def test_container_apps_environment_is_vnet_integrated_and_internal(stacks, name
     assert env["internal_load_balancer_enabled"] is True
     assert env["public_network_access"] == "Disabled"
     (subnet_key,) = [k for k, s in resources(stack, "azurerm_subnet").items() if s["name"] == "snet-apps"]
-    assert env["infrastructure_subnet_id"] == ref("azurerm_subnet", subnet_key, "id")
+    # Through the destroy-time wait for the subnet's release (tests/test_lifecycle.py).
+    (sleep_key,) = re.fullmatch(r"\$\{time_sleep\.([\w-]+)\.triggers\.subnet_id\}", env["infrastructure_subnet_id"]).groups()
+    assert resources(stack, "time_sleep")[sleep_key]["triggers"]["subnet_id"] == ref("azurerm_subnet", subnet_key, "id")
     # Its logs reach the workspace through a diagnostic setting (tests/test_diagnostics.py).
     assert env["logs_destination"] == "azure-monitor"
     subnet = resources(stack, "azurerm_subnet")[subnet_key]

@@ -82,11 +82,36 @@ class CreateNetwork(_Model):
     address_space: str
     apps_subnet: str
     private_endpoints_subnet: str
+    # Where operators work from (a VPN client pool, a peered hub, a jump-box subnet): private
+    # CIDRs admitted on 443 to the private endpoints (Key Vaults, the ML workspace, its storage),
+    # and VNets whose machines resolve the council's private names (every private DNS zone the
+    # stack creates gets a link to each; the peering or VPN itself is the landing zone's).
+    # Empty (the default): only the router reaches the private endpoints.
+    operator_cidrs: tuple[str, ...] = ()
+    operator_vnet_ids: tuple[str, ...] = ()
 
     @field_validator("address_space", "apps_subnet", "private_endpoints_subnet")
     @classmethod
     def _cidr(cls, value: str) -> str:
         _network(value)
+        return value
+
+    @field_validator("operator_cidrs")
+    @classmethod
+    def _operator_cidrs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            if not _network(cidr).is_private:
+                raise ValueError(f"{cidr!r} is not a private range; name the VPN pool or peered network operators work from "
+                                 "(e.g. 10.50.0.0/24), never a public one")
+        return value
+
+    @field_validator("operator_vnet_ids")
+    @classmethod
+    def _operator_vnets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for vnet_id in value:
+            if not re.match(_VNET_ID, vnet_id):
+                raise ValueError(f"{vnet_id!r} is not a virtual network resource id "
+                                 "(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Network/virtualNetworks/<name>)")
         return value
 
     @model_validator(mode="after")
@@ -115,6 +140,7 @@ class ExistingPrivateDnsZones(_Model):
     file_core_windows_net: str | None = None
 
 
+_VNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+$"
 _SUBNET_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+$"
 _ZONE_ID = r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/privateDnsZones/[^/]+$"
 

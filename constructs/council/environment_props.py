@@ -63,6 +63,8 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
             delegate_apps_subnet=env.router.environment_type == "workload-profiles",
             # Key Vault and Azure ML (443), and the router's own services when it has them.
             private_endpoint_ports=(HTTPS_PORT, *(SERVICE_PORTS[service] for service in env.router.private_services)),
+            operator_cidrs=env.network.operator_cidrs,
+            operator_vnet_ids=env.network.operator_vnet_ids,
             cloud=AZURE_PUBLIC,
             tags=at.tags,
         )
@@ -220,6 +222,7 @@ def router_props(
         location=at.location,
         apps_subnet_id=apps_subnet_id,
         vnet_id=vnet_id,
+        resolver_vnet_ids=env.network.operator_vnet_ids if isinstance(env.network, CreateNetwork) else (),
         log_analytics_workspace_id=log_analytics_workspace_id,
         secrets=secrets,
         config_yaml=config_yaml,

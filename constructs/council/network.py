@@ -27,7 +27,7 @@ from constructs import Construct
 from council.cloud import AZURE_PUBLIC, CloudProfile
 from council.errors import PropsError
 from council.policy import APPS_SUBNET_RELEASE_WAIT, subnets_problem
-from council.private_link import PrivateLink
+from council.private_link import PrivateLink, link_zone_to_vnets
 
 # Zone purposes every council needs; values are looked up in the CloudProfile.
 ZONE_PURPOSES = ("aml_api", "aml_notebooks", "key_vault")
@@ -49,6 +49,10 @@ class NewNetworkProps:
     # TCP ports the apps subnet may reach on the private endpoints (Key Vault and Azure ML
     # 443, Redis 10000, PostgreSQL 5432): nothing else may reach them.
     private_endpoint_ports: tuple[int, ...] = (443,)
+    # Operators' machines: source CIDRs admitted on 443 to the private endpoints, and VNets every
+    # private DNS zone of this network is also linked to (config.CreateNetwork).
+    operator_cidrs: tuple[str, ...] = ()
+    operator_vnet_ids: tuple[str, ...] = ()
     cloud: CloudProfile = AZURE_PUBLIC
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -74,7 +78,7 @@ class NsgRule:
     priority: int
     access: str
     protocol: str
-    source: str
+    source: str | tuple[str, ...]  # a prefix or service tag, or several prefixes
     destination: str
     ports: tuple[str, ...]
     why: str
@@ -86,13 +90,14 @@ HTTPS_PORT = 443
 SERVICE_PORTS = {"redis": 10000, "postgres": 5432}
 
 
-def nsg_rules(apps_cidr: str, endpoints_cidr: str, endpoint_ports: tuple[int, ...]) -> list[NsgRule]:
+def nsg_rules(apps_cidr: str, endpoints_cidr: str, endpoint_ports: tuple[int, ...], operator_cidrs: tuple[str, ...] = ()) -> list[NsgRule]:
     """Inbound rules of both subnets. The apps subnet's follow Microsoft's table for an
     internal workload-profiles Container Apps environment (learn.microsoft.com/azure/
     container-apps/firewall-integration, "Inbound", ms.date 2026-04-01): clients to 80/31080
     and 443/31443, Azure Load Balancer probes to 30000-32767; plus the environment's own
     traffic inside its subnet, and no inbound from the internet. The private endpoints may
-    be reached only from the apps subnet, on the ports of the services behind them.
+    be reached only from the apps subnet, on the ports of the services behind them, and from
+    the operators' networks on 443 (Key Vault, Azure ML, storage), when the file names them.
     Outbound stays open: the router's image comes from ghcr.io, which no service tag covers."""
     ports = tuple(str(p) for p in sorted(set(endpoint_ports)))
     return [
@@ -105,6 +110,9 @@ def nsg_rules(apps_cidr: str, endpoints_cidr: str, endpoint_ports: tuple[int, ..
         NsgRule("apps", "deny-internet", 4000, "Deny", "*", "Internet", "*", ("*",), "nothing inbound from the internet"),
         NsgRule("private-endpoints", "allow-apps-to-services", 100, "Allow", "Tcp", apps_cidr, endpoints_cidr, ports,
                 "the router reaches Key Vault, Azure ML, Redis and PostgreSQL through their private endpoints"),
+        *([NsgRule("private-endpoints", "allow-operators-https", 110, "Allow", "Tcp", tuple(operator_cidrs), endpoints_cidr,
+                   (str(HTTPS_PORT),), "operators reach the Key Vaults, the ML workspace and its storage (network.operator_cidrs)")]
+          if operator_cidrs else []),
         NsgRule("private-endpoints", "deny-everything-else", 4096, "Deny", "*", "*", "*", ("*",),
                 "nothing else reaches the private endpoints"),
     ]
@@ -125,6 +133,9 @@ class CouncilNetwork(Construct):
         self._cloud = props.cloud
         self._zone_group = props.zone_resource_group_name if isinstance(props, ExistingNetworkProps) else props.resource_group_name
         self._tags = dict(props.tags)
+        # A landing zone links its own zones to whatever it wants; a created network links its
+        # zones to the operators' VNets too.
+        self._operator_vnet_ids = () if isinstance(props, ExistingNetworkProps) else props.operator_vnet_ids
         if isinstance(props, ExistingNetworkProps):
             self._adopt(props)
         else:
@@ -197,11 +208,14 @@ class CouncilNetwork(Construct):
                 self, f"{purpose}-nsg-association", subnet_id=subnet.id, network_security_group_id=nsg.id
             )
             nsgs[purpose] = nsg
-        for rule in nsg_rules(props.apps_subnet_cidr, props.private_endpoints_subnet_cidr, props.private_endpoint_ports):
+        for rule in nsg_rules(props.apps_subnet_cidr, props.private_endpoints_subnet_cidr, props.private_endpoint_ports,
+                              props.operator_cidrs):
+            several = isinstance(rule.source, tuple)
             NetworkSecurityRule(
                 self, f"{rule.subnet}-nsg-{rule.name}", resource_group_name=props.resource_group_name,
                 network_security_group_name=nsgs[rule.subnet].name, name=rule.name, priority=rule.priority, direction="Inbound",
-                access=rule.access, protocol=rule.protocol, source_address_prefix=rule.source, source_port_range="*",
+                access=rule.access, protocol=rule.protocol, source_address_prefix=None if several else rule.source,
+                source_address_prefixes=list(rule.source) if several else None, source_port_range="*",
                 destination_address_prefix=rule.destination,
                 destination_port_range=rule.ports[0] if len(rule.ports) == 1 else None,
                 destination_port_ranges=list(rule.ports) if len(rule.ports) > 1 else None,
@@ -240,6 +254,9 @@ class CouncilNetwork(Construct):
             registration_enabled=False,
             tags=dict(tags),
         )
+        # Operators' VNets resolve the zone too.
+        link_zone_to_vnets(self, f"zone-{purpose.replace('_', '-')}-operators", zone_name=zone.name, vnet_ids=self._operator_vnet_ids,
+                           resource_group_name=resource_group_name, tags=tags)
         self._zone_ids[purpose] = zone.id
         return zone.id
 

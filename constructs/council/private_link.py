@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -11,6 +12,7 @@ from cdktf_cdktf_provider_azurerm.private_endpoint import (
     PrivateEndpointPrivateServiceConnection,
 )
 from cdktf import ITerraformDependable
+from cdktf_cdktf_provider_azurerm.private_dns_zone_virtual_network_link import PrivateDnsZoneVirtualNetworkLink
 from constructs import Construct
 
 
@@ -83,3 +85,15 @@ def private_endpoint_to(
         tags=tags,
     )
     return endpoint, (endpoint, *link.network_dependencies)
+
+
+def link_zone_to_vnets(scope: Construct, id: str, *, zone_name: str, vnet_ids: tuple[str, ...], resource_group_name: str,
+                       tags: Mapping[str, str]) -> None:
+    """Link a private DNS zone to more VNets (operators' networks), so machines there resolve its
+    names. Each link's construct id and name follow its VNet, not its place in the list."""
+    for vnet_id in vnet_ids:
+        tag = hashlib.sha1(vnet_id.lower().encode()).hexdigest()[:8]
+        PrivateDnsZoneVirtualNetworkLink(
+            scope, f"{id}-{tag}", name=f"link-{id}-{tag}", resource_group_name=resource_group_name,
+            private_dns_zone_name=zone_name, virtual_network_id=vnet_id, registration_enabled=False, tags=dict(tags),
+        )

@@ -52,6 +52,7 @@ from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.naming import check
 from council.policy import replicas_problem, router_workers
+from council.private_link import link_zone_to_vnets
 from council.router_contract import (
     CONFIG_MOUNT_PATH,
     CONFIG_SECRET,
@@ -79,6 +80,8 @@ class RouterAppProps:
     location: str
     apps_subnet_id: str
     vnet_id: str
+    # More VNets that resolve the router's internal domain (operators' networks).
+    resolver_vnet_ids: tuple[str, ...] = ()
     log_analytics_workspace_id: str
     secrets: SecretBundle
     config_yaml: str
@@ -158,6 +161,8 @@ class RouterApp(Construct):
             registration_enabled=False,
             tags=tags,
         )
+        link_zone_to_vnets(self, "environment-zone-operators", zone_name=zone.name, vnet_ids=props.resolver_vnet_ids,
+                           resource_group_name=props.resource_group_name, tags=tags)
         PrivateDnsARecord(
             self,
             "environment-wildcard",

@@ -134,3 +134,18 @@ def test_any_non_empty_sku_reason_is_accepted_and_an_empty_one_refused():
     assert _parse(data).members[last].sku_reason == "x"
     data["members"][last]["sku_reason"] = ""
     assert _refused(data) == f"{member_at(data, last)}.sku_reason: String should have at least 1 character (got '')"
+
+
+# --------------------------------------------------------------------------- operators' networks
+def test_operator_sources_are_private_ranges_and_vnet_ids():
+    data = raw("dev")
+    data["network"].update(operator_cidrs=["10.60.0.0/24"], operator_vnet_ids=[
+        "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"])
+    assert _parse(data).network.operator_cidrs == ("10.60.0.0/24",)
+    data["network"]["operator_cidrs"] = ["20.60.0.0/24"]
+    assert _refused(data).startswith("network.operator_cidrs: '20.60.0.0/24' is not a private range")
+    data["network"]["operator_cidrs"] = ["10.60.0.1/24"]
+    assert "host bits" in _refused(data)
+    data["network"]["operator_cidrs"] = []
+    data["network"]["operator_vnet_ids"] = ["/subscriptions/x/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"]
+    assert "is not a virtual network resource id" in _refused(data)
