@@ -2,7 +2,8 @@
 
 `COUNCIL_ENVIRONMENTS=dev` (comma-separated names or paths) limits which stacks
 are built. A mistake in an environment file stops synth with one line per problem
-and exit code 2 -- before the cdktf runtime is even loaded.
+and exit code 2 -- before the cdktf runtime is even loaded. `main.py --check` stops
+there: the files are checked (warnings shown) and nothing is synthesized.
 
 This file synthesizes the code of the checkout it lives in (its own `constructs/`
 comes first on the import path, ahead of any installed `council`), into this
@@ -40,9 +41,14 @@ def main() -> int:
             raise _not_installed(missing) from None
         environments = load_all(discover(ROOT, os.environ.get("COUNCIL_ENVIRONMENTS")))
 
-        for _, path, env in environments:
-            for line in notices(env, os.path.relpath(path)):
-                print(f"warning: {line}", file=sys.stderr)
+        # tools/cdktf.sh checks the files first (`main.py --check`) and then says so: the cdktf
+        # CLI would show every line of this app's stderr again, tagged [ERROR].
+        if os.environ.get("COUNCIL_CHECKED") != "1":
+            for _, path, env in environments:
+                for line in notices(env, os.path.relpath(path)):
+                    print(f"warning: {line}", file=sys.stderr)
+        if "--check" in sys.argv[1:]:
+            return 0
         # Imported only now: loading the cdktf/azurerm runtime takes seconds.
         try:
             from council.synth import build_app, synth

@@ -66,3 +66,22 @@ def test_the_pinned_node_is_a_supported_release():
         pytest.skip("run `npm ci`")
     version = subprocess.run([str(node), "--version"], capture_output=True, text=True, check=True).stdout.strip()
     assert int(version.lstrip("v").split(".")[0]) in (22, 24), version
+
+
+@pytest.mark.skipif(not CDKTF.exists() and not os.environ.get("CI"), reason="run `npm ci` to install the cdktf CLI")
+def test_npm_run_synth_reports_a_broken_file_once_with_exit_2(tmp_path):
+    """Through the cdktf CLI every line of the app's stderr came out twice (once more tagged
+    [ERROR]) and the exit code was 1: the files are checked before the CLI starts."""
+    import yaml
+
+    data = yaml.safe_load((ROOT / "environments" / "dev.yaml").read_text())
+    data["location"] = "eastus9"
+    data["router"]["min_replicas"] = -1
+    broken = tmp_path / "dev.yaml"
+    broken.write_text(yaml.safe_dump(data, sort_keys=False))
+    env = {**os.environ, "COUNCIL_ENVIRONMENTS": str(broken), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(["npm", "run", "--silent", "synth"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2, result.stdout + result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(line.startswith(f"error: {broken}: ") for line in lines), lines
+    assert "[ERROR]" not in result.stdout + result.stderr

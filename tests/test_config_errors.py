@@ -281,3 +281,131 @@ def test_five_mistakes_in_one_file_give_five_findings_in_one_run(tmp_path):
         for field, phrase in expected:
             assert [line for line in lines if f": {field}: " in line and phrase in line], (field, lines)
         assert len(lines) == len(expected), lines
+
+
+# --------------------------------------------------------------------------- many mistakes, one run
+# Independent mistakes, each reported on one line naming its field. A member-level one gets a
+# member of its own (a member that fails the schema is judged no further), picked by what it is.
+def _member_mistakes():
+    def unknown_sku(data, i):
+        data["members"][i]["sku"] = "Standard_D4s_v5"
+        return f"members[{i}] ({data['members'][i]['role']}).sku", "not a GPU SKU"
+
+    def default_above_max(data, i):
+        data["members"][i]["instances"] = {"min": 1, "default": 3, "max": 2}
+        return f"members[{i}] ({data['members'][i]['role']}).instances", "min <= default <= max"
+
+    def timeout_over_limit(data, i):
+        data["members"][i]["request_timeout_seconds"] = 600
+        return f"members[{i}] ({data['members'][i]['role']}).request_timeout_seconds", "180"
+
+    return {"unknown-sku": unknown_sku, "default-above-max": default_above_max, "timeout-over-limit": timeout_over_limit}
+
+
+def _file_mistakes():
+    def duplicate_alias(data):
+        later = len(data["members"]) - 1
+        data["members"][later]["alias"] = data["members"][later - 1]["alias"]
+        return f"members[{later}]", "already used"
+
+    def bad_fallback(data):
+        fallbacks = data.setdefault("router", {}).setdefault("fallbacks", [])
+        fallbacks.append({"role": data["members"][0]["role"], "to": ["nosuchrole"]})
+        return f"router.fallbacks[{len(fallbacks) - 1}]", "not a council member"
+
+    def unknown_region(data):
+        data["location"] = "eastus9"
+        return "location", "not an Azure region"
+
+    def bad_cidr(data):
+        data["network"]["apps_subnet"] = "10.40.0.1/27"
+        return "network.apps_subnet", "host bits"
+
+    def router_min_negative(data):
+        data["router"]["min_replicas"] = -1
+        return "router.min_replicas", "greater than or equal to 0"
+
+    def floating_router_image(data):
+        data["router"]["image"] = "ghcr.io/berriai/litellm:main-latest"
+        return "router.image", "floats"
+
+    def unknown_key(data):
+        data["regoin"] = "eastus"
+        return "regoin", "unknown key"
+
+    return {"duplicate-alias": duplicate_alias, "bad-fallback": bad_fallback, "unknown-region": unknown_region, "bad-cidr": bad_cidr,
+            "router-min-negative": router_min_negative, "floating-router-image": floating_router_image, "unknown-key": unknown_key}
+
+
+def _lines_of(data: dict, tmp_path: Path, name: str = "dev") -> list[str]:
+    from council.checks import load_checked
+    from council.errors import CouncilError
+
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    try:
+        load_checked(path, name)
+    except CouncilError as error:
+        return error.line().splitlines()
+    return []
+
+
+def test_any_five_independent_mistakes_come_out_in_one_run_once_each(tmp_path):
+    """Every combination of five from the table above -- schema errors, whole-file rules
+    (duplicate names, fallbacks) and guardrails of the parts that are valid -- gives five lines."""
+    import itertools
+
+    member, whole = _member_mistakes(), _file_mistakes()
+    pool = [(kind, name) for kind, table in (("member", member), ("file", whole)) for name in table]
+    combinations = list(itertools.combinations(pool, 5))
+    for combination in combinations:
+        data = raw_environment("dev")
+        expected = []
+        members = iter(range(len(data["members"]) - 2))  # the last two are the duplicate alias's
+        for kind, name in combination:
+            expected.append(member[name](data, next(members)) if kind == "member" else whole[name](data))
+        lines = _lines_of(data, tmp_path)
+        for field, phrase in expected:
+            assert len([line for line in lines if f": {field}: " in line and phrase in line]) == 1, (combination, field, lines)
+        assert len(lines) == len(expected), (combination, lines)
+    assert len(combinations) == 252
+
+
+def test_five_guardrails_of_a_file_that_parses_come_out_in_one_run(tmp_path):
+    """When the file parses, the checks that need the whole plan (quota, router capacity,
+    egress) join the per-part ones: any five of these six give five lines."""
+    import itertools
+
+    from council.catalog import load_catalog
+
+    catalog = load_catalog()
+    gated = next(i for i, m in enumerate(DEV["members"]) if _container(m) and m["model"].get("hf_token_required"))
+    container = next(i for i, m in enumerate(DEV["members"]) if _container(m) and i != gated)
+    plain = next(i for i in range(len(DEV["members"])) if i not in (gated, container))
+    untouched = next(i for i in range(len(DEV["members"])) if i not in (gated, container, plain))
+    family = catalog.skus[DEV["members"][untouched]["sku"]].family
+    at = lambda i: f"members[{i}] ({DEV['members'][i]['role']})"  # noqa: E731
+    mistakes = {
+        "unknown-sku": (lambda d: d["members"][plain].update(sku="Standard_D4s_v5"), f"{at(plain)}.sku", "not a GPU SKU"),
+        "gated-without-token": (lambda d: d["members"][gated]["model"].update(hf_token_required=False), f"{at(gated)}.model.hf_token_required", "gated"),
+        "unknown-image-host": (lambda d: d["members"][container]["model"].update(image="quay.io/someone/server:1.0"), f"{at(container)}.model.image", "egress.yaml"),
+        "unknown-region": (lambda d: d.update(location="eastus9"), "location", "not an Azure region"),
+        "quota-shortfall": (lambda d: d.update(quota={family: 1}), f"quota.{family}", "need"),
+        "router-over-capacity": (lambda d: d["router"].update(concurrent_requests=1000), "router.concurrent_requests", "vCPU"),
+    }
+    for combination in itertools.combinations(mistakes, 5):
+        data = raw_environment("dev")
+        for name in combination:
+            mistakes[name][0](data)
+        lines = _lines_of(data, tmp_path)
+        for name in combination:
+            _, field, phrase = mistakes[name]
+            assert len([line for line in lines if f": {field}: " in line and phrase in line]) == 1, (combination, field, lines)
+        assert len(lines) == 5, (combination, lines)
+
+
+def test_the_exit_codes_are_in_council_help():
+    result = subprocess.run([sys.executable, "-m", "council.cli", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    codes = result.stdout.split("exit codes:", 1)[1]
+    assert "0  done" in codes and "1  smoke" in codes and "2  a problem in an environment file" in codes

@@ -12,4 +12,14 @@ export CHECKPOINT_DISABLE=1
 if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -e "$TF_CLI_CONFIG_FILE" ]; then
   unset TF_CLI_CONFIG_FILE
 fi
+# The environment files are checked before the cdktf CLI runs the app: a mistake then prints
+# each line once and exits 2 (under the CLI, every line of the app's stderr comes out twice,
+# the second time tagged [ERROR], and the exit code is 1). The app run by the CLI then skips
+# the warnings already shown.
+case "${1:-}" in
+  synth|diff|deploy|destroy|plan|output)
+    python main.py --check
+    export COUNCIL_CHECKED=1
+    ;;
+esac
 exec cdktf "$@"

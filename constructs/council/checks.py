@@ -20,11 +20,13 @@ from council.config import (
     CreateNetwork,
     Environment,
     ExistingNetwork,
+    Fallback,
     Member,
     Network,
     Router,
     SchemaError,
     load_environment,
+    whole_file_problems,
 )
 from council.cost import minimum_monthly_cost
 from council.egress import unknown_sources
@@ -108,6 +110,18 @@ def check_parts(data: dict, catalog: Catalog | None = None) -> list[Problem]:
     network, router = _valid(Network, data.get("network")), _valid(Router, data.get("router", {}))
     if network is not None and router is not None:
         problems += _check_network(network, router.environment_type)
+    # The rules across members and fallbacks, on every name the file gives.
+    raw_members = members if isinstance(members, list) else []
+    text = lambda value: value if isinstance(value, str) else None  # noqa: E731
+    names = [(index, text(m.get("role")), text(m.get("alias"))) for index, m in enumerate(raw_members) if isinstance(m, dict)]
+    raw_router = data.get("router") if isinstance(data.get("router"), dict) else {}
+    raw_fallbacks = raw_router.get("fallbacks") if isinstance(raw_router.get("fallbacks"), list) else []
+    fallbacks = [(index, f.role, f.to) for index, f in enumerate(_valid(Fallback, raw) for raw in raw_fallbacks) if f is not None]
+    if not raw_members or len(names) < len(raw_members) or any(role is None for _, role, _ in names):
+        fallbacks = []  # a member whose role cannot be read would make every fallback to it look wrong
+    problems += [Problem(field, message) for field, message in whole_file_problems(
+        names, fallbacks, landing_zone=network.private_dns_zone_ids if isinstance(network, ExistingNetwork) else None,
+        shared_state=router.shared_state if router else "none", virtual_keys=bool(router and router.virtual_keys))]
     return problems
 
 
@@ -127,7 +141,8 @@ def load_checked(path: Path, stack: str) -> Environment:
     try:
         env = load_environment(path)
     except SchemaError as error:
-        found = [error.problem, *(p.line(str(path)) for p in check_parts(error.data))]
+        # Line by line: a rule the schema reported may be found again among the valid parts.
+        found = [*error.problem.splitlines(), *(p.line(str(path)) for p in check_parts(error.data))]
         raise CouncilError(None, None, "\n".join(dict.fromkeys(found))) from None
     raise_if_problems(env, stack, str(path))
     return env

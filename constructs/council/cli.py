@@ -151,7 +151,14 @@ def _smoke_job(args: argparse.Namespace, env, stack: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="council", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="council", description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes:\n"
+               "  0  done; nothing wrong\n"
+               "  1  smoke: a member is not serving (each one named)\n"
+               "  2  a problem in an environment file (every one, a line each: file, field, what is wrong), or a\n"
+               "     command that cannot run (usage, no Azure sign-in); `npm run synth|diff|deploy` exit 2 the same way",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser("render-router-config", help="print the rendered LiteLLM config for ENV")
     render.add_argument("env", metavar="ENV", help=f"environment name ({ENVIRONMENTS_DIR}/<name>.yaml) or path")

@@ -319,6 +319,40 @@ class Keys(_Model):
 
 
 # --------------------------------------------------------------------------- environment
+def whole_file_problems(names: list[tuple[int, str | None, str | None]], fallbacks: list[tuple[int, str, tuple[str, ...]]], *,
+                        landing_zone: "ExistingPrivateDnsZones | None", shared_state: str, virtual_keys: bool) -> list[tuple[str, str]]:
+    """(field, message) for every rule that spans the file: unique member names, fallbacks between
+    members, and the landing-zone zones the router's services need. Run by the schema on a valid
+    file, and by council.checks on the parts of a file that are valid when something else is not,
+    so that one run reports them all."""
+    problems: list[tuple[str, str]] = []
+    seen: dict[str, int] = {}
+    for index, role, alias in names:
+        for name in (n for n in (role, alias) if n is not None):
+            if name in seen and seen[name] != index:
+                problems.append((f"members[{index}]", f"name {name!r} is already used by members[{seen[name]}]; "
+                                                      "roles and aliases must be unique"))
+            seen.setdefault(name, index)
+    if landing_zone is not None and shared_state == "azure-managed-redis" and landing_zone.redis_azure_net is None:
+        problems.append(("network.private_dns_zone_ids.redis_azure_net",
+                         "missing; the router's shared state (Azure Managed Redis) is reached through the landing zone's "
+                         "privatelink.redis.azure.net zone: give its id, or set router.shared_state: none (only with "
+                         "router.max_replicas: 1)"))
+    if landing_zone is not None and virtual_keys and landing_zone.postgres_database_azure_com is None:
+        problems.append(("network.private_dns_zone_ids.postgres_database_azure_com",
+                         "missing; the router's key database is reached through the landing zone's "
+                         "privatelink.postgres.database.azure.com zone: give its id, or set router.virtual_keys: false"))
+    roles = {role for _, role, _ in names if role is not None}
+    if len(roles) < len([role for _, role, _ in names if role is not None]):
+        return problems  # two members share a role: which one a fallback means is the same mistake
+    for index, role, to in fallbacks:
+        for named in (role, *to):
+            if named not in roles:
+                problems.append((f"router.fallbacks[{index}]", f"{named!r} is not a council member role (members: {', '.join(sorted(roles))})"))
+                break
+    return problems
+
+
 class Environment(_Model):
     location: str = Field(pattern=r"^[a-z][a-z0-9]+$")
     name_prefix: str = Field(pattern=r"^[a-z][a-z0-9]{1,7}$")
@@ -345,37 +379,14 @@ class Environment(_Model):
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":
-        seen: dict[str, int] = {}
-        for index, member in enumerate(self.members):
-            for name in (member.role, member.alias):
-                if name in seen:
-                    raise ValueError(
-                        f"members[{index}]: name {name!r} is already used by members[{seen[name]}]; "
-                        "roles and aliases must be unique"
-                    )
-                seen[name] = index
-        if (isinstance(self.network, ExistingNetwork) and self.router.shared_state == "azure-managed-redis"
-                and self.network.private_dns_zone_ids.redis_azure_net is None):
-            raise ValueError(
-                "network.private_dns_zone_ids.redis_azure_net: missing; the router's shared state (Azure Managed Redis) "
-                "is reached through the landing zone's privatelink.redis.azure.net zone: give its id, or set "
-                "router.shared_state: none (only with router.max_replicas: 1)"
-            )
-        if (isinstance(self.network, ExistingNetwork) and self.router.virtual_keys
-                and self.network.private_dns_zone_ids.postgres_database_azure_com is None):
-            raise ValueError(
-                "network.private_dns_zone_ids.postgres_database_azure_com: missing; the router's key database is reached "
-                "through the landing zone's privatelink.postgres.database.azure.com zone: give its id, or set "
-                "router.virtual_keys: false"
-            )
-        roles = {m.role for m in self.members}
-        for index, fallback in enumerate(self.router.fallbacks):
-            for role in (fallback.role, *fallback.to):
-                if role not in roles:
-                    raise ValueError(
-                        f"router.fallbacks[{index}]: {role!r} is not a council member role "
-                        f"(members: {', '.join(sorted(roles))})"
-                    )
+        zones = self.network.private_dns_zone_ids if isinstance(self.network, ExistingNetwork) else None
+        problems = whole_file_problems(
+            [(index, m.role, m.alias) for index, m in enumerate(self.members)],
+            [(index, f.role, f.to) for index, f in enumerate(self.router.fallbacks)],
+            landing_zone=zones, shared_state=self.router.shared_state, virtual_keys=self.router.virtual_keys,
+        )
+        if problems:  # every one, each on its own line naming its field
+            raise ValueError("\n".join(f"{field}: {message}" for field, message in problems))
         return self
 
     @property
@@ -438,11 +449,10 @@ def _problems(exc: ValidationError, source: str, data: object) -> str:
         elif "input" in error and not isinstance(error["input"], (dict, list)):
             message = f"{message} (got {error['input']!r})"
         field = _field_path(loc, data)
-        # A whole-file rule names its own field first ("router.fallbacks[1]: ..."): use it.
-        named = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$", message, re.S)
-        if not loc and named:
-            field, message = named.groups()
-        problems.append(f"{source}: {field}: {message}")
+        # A whole-file rule names its own field first ("router.fallbacks[1]: ..."), one per line: use it.
+        for line in message.split("\n") if not loc else [message]:
+            named = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$", line, re.S)
+            problems.append(f"{source}: {named.group(1)}: {named.group(2)}" if not loc and named else f"{source}: {field}: {line}")
     return "\n".join(dict.fromkeys(problems))
 
 
