@@ -6,6 +6,7 @@
     council diagram ENV --output FILE  architecture picture (.svg, .png, .mmd)
     council board ENV --output FILE    the monitoring workbook (.json definition, .svg picture)
     council smoke ENV [--router-url URL]   is every member serving? (exit 1 naming those that are not)
+    council review [--base REV]        what the working tree changes in every environment's Terraform
 
 ENV is an environment name (`dev` -> environments/dev.yaml) or a path to a file.
 User mistakes print one line each (`error: file: field: problem`), never a traceback.
@@ -84,6 +85,13 @@ def _board(args: argparse.Namespace) -> int:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(definition, indent=2) + "\n" if output.suffix == ".json" else board_svg(definition))
     print(f"wrote {args.output}")
+    return 0
+
+
+def _review(args: argparse.Namespace) -> int:
+    from council.review import review
+
+    sys.stdout.write(review(project_root(), args.base))
     return 0
 
 
@@ -188,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
     smoke.add_argument("--poll-seconds", type=float, default=10.0, help=argparse.SUPPRESS)
     smoke.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for each member (default 120)")
     smoke.set_defaults(run=_smoke)
+    review = commands.add_parser("review", help="what the working tree changes in every environment's Terraform, against a base revision")
+    review.add_argument("--base", default="HEAD", help="git revision to compare with (default HEAD; on a pull request: origin/main)")
+    review.set_defaults(run=_review)
     args = parser.parse_args(argv)
     try:
         return args.run(args)
