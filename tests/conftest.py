@@ -55,7 +55,7 @@ def _variants() -> dict[str, dict]:
     ops = copy.deepcopy(dev)
     ops["network"].update(operator_cidrs=["10.60.0.0/24", "172.20.8.0/22"],
                           operator_vnet_ids=["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"])
-    return {"lz": existing, "tfc": cloud, "open": ungated, "ops": ops, "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
+    return {"lz": existing, "tfc": cloud, "open": ungated, "ops": ops, "devkey1": one_key_rotated(dev), "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
 
 
 def _with(data: dict, **sections) -> dict:
@@ -70,6 +70,15 @@ def keys_rotated(data: dict) -> dict:
     keys = out.setdefault("keys", {})
     keys["member_key"] = "secondary" if keys.get("member_key", "primary") == "primary" else "primary"
     keys["master_key_version"] = keys.get("master_key_version", 1) + 1
+    return out
+
+
+def one_key_rotated(data: dict) -> dict:
+    """`data` with only its first member switched to its other key slot (a leaked key)."""
+    out = copy.deepcopy(data)
+    member = out["members"][0]
+    current = member.get("member_key") or out.get("keys", {}).get("member_key", "primary")
+    member["member_key"] = "secondary" if current == "primary" else "primary"
     return out
 
 

@@ -50,3 +50,27 @@ def test_a_new_master_key_version_replaces_the_password_and_nothing_else(stacks)
     # Rotation touches keys only: endpoints, deployments, the vault and the app's identity stay.
     for rtype in ("azapi_resource", "azurerm_key_vault", "azurerm_user_assigned_identity", "azurerm_container_app_environment"):
         assert _by_path(before, rtype) == _by_path(after, rtype), rtype
+
+
+def test_one_members_key_rotates_alone(stacks):
+    """members[].member_key (a leaked key): only that member's key is regenerated and stored, and
+    the router rolls a revision to read it; every other member's key stays as it is."""
+    before, after = stacks["dev"], as_dev(stacks["devkey1"], "devkey1")
+    dev = raw_environment("dev")
+    rotated = dev["members"][0]["role"]
+    old_slot = dev["members"][0].get("member_key") or dev.get("keys", {}).get("member_key", "primary")
+    new_slot = "secondary" if old_slot == "primary" else "primary"
+    old_regen, new_regen = members_of(before, "azapi_resource_action", "regenerate-key"), members_of(after, "azapi_resource_action", "regenerate-key")
+    assert new_regen[rotated]["body"] == {"keyType": new_slot.capitalize()} != old_regen[rotated]["body"]
+    secrets_before, secrets_after = _by_path(before, "azapi_resource_action"), _by_path(after, "azapi_resource_action")
+    for member in dev["members"][1:]:
+        role = member["role"]
+        assert new_regen[role] == old_regen[role], role
+        assert secrets_after[f"dev/secrets/secret-{role}-api-key"] == secrets_before[f"dev/secrets/secret-{role}-api-key"], role
+    assert f".sensitive_output.{new_slot}Key" in secrets_after[f"dev/secrets/secret-{rotated}-api-key"]["body"]["properties"]["value"]
+    (app_before,), (app_after,) = resources(before, "azurerm_container_app").values(), resources(after, "azurerm_container_app").values()
+    env = lambda app: {e["name"]: e.get("value") for e in app["template"]["container"][0]["env"]}
+    assert env(app_before)["ROUTER_KEYS_VERSION"] != env(app_after)["ROUTER_KEYS_VERSION"]
+    # Rotation touches keys only.
+    for rtype in ("azapi_resource", "random_password", "azurerm_key_vault"):
+        assert _by_path(before, rtype) == _by_path(after, rtype), rtype

@@ -186,6 +186,8 @@ class Member(_Model):
     # Optional router-side limits for this member (requests / tokens per minute).
     rpm: int | None = Field(default=None, ge=1)
     tpm: int | None = Field(default=None, ge=1)
+    # This member's key slot, when it must rotate alone (a leaked key); default keys.member_key.
+    member_key: Literal["primary", "secondary"] | None = None
 
 
 # --------------------------------------------------------------------------- router
@@ -316,6 +318,18 @@ class Keys(_Model):
     member_key: Literal["primary", "secondary"] = "primary"
     # Raise it to give the router a new master key (clients of the master key need it).
     master_key_version: int = Field(default=1, ge=1)
+
+
+def member_key_slot(member: "Member", keys: Keys) -> str:
+    """The endpoint key the router uses for `member`: its own `member_key`, else the file's."""
+    return member.member_key or keys.member_key
+
+
+def keys_version(members: "tuple[Member, ...]", keys: Keys) -> str:
+    """Changes whenever a key the router reads changes (its revision must read them again). The
+    same as before per-member slots for a file that sets none, so taking this code rolls nothing."""
+    own = "".join(f"-{m.role}:{m.member_key}" for m in sorted(members, key=lambda m: m.role) if m.member_key)
+    return f"{keys.member_key}-{keys.master_key_version}{own}"
 
 
 # --------------------------------------------------------------------------- environment

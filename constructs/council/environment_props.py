@@ -16,7 +16,7 @@ from cdktf import ITerraformDependable
 
 from council.catalog import Catalog, registry_replica
 from council.cloud import AZURE_PUBLIC, ZONE_FILE_FIELDS
-from council.config import CreateNetwork, Environment, Member
+from council.config import CreateNetwork, Environment, Member, keys_version
 from council.egress import required_fqdns
 from council.member_endpoint import CouncilMemberEndpointProps
 from council.monitoring import CouncilMonitoringProps, MonitoredMember
@@ -233,7 +233,7 @@ def router_props(
         app_insights_connection_string=app_insights_connection_string,
         master_key_version=env.keys.master_key_version,
         # A new value rolls a new revision, which reads the Key Vault references again.
-        keys_version=f"{env.keys.member_key}-{env.keys.master_key_version}",
+        keys_version=keys_version(env.members, env.keys),
         image=router.image,
         log_level=router.log_level,
         min_replicas=router.min_replicas,

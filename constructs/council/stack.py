@@ -28,7 +28,7 @@ from council.aspects import SecurityAspect
 from council.azapi import AzapiProvider
 from council.backends import TerraformCloudBlock
 from council.catalog import load_catalog
-from council.config import Environment, TerraformCloudBackend
+from council.config import Environment, TerraformCloudBackend, member_key_slot
 from council.member_endpoint import CouncilMemberEndpoint
 from council.monitoring import CouncilMonitoring, MonitoredMember
 from council.naming import SUFFIX_LENGTH, names_for
@@ -137,7 +137,7 @@ class CouncilStack(TerraformStack):
                     token_reference=token.reference if token else None,
                     token_ready=(token.resource,) if token else (),
                     egress_ready=workspace.egress_ready,
-                    key_slot=env.keys.member_key,
+                    key_slot=member_key_slot(member, env.keys),
                 ),
             )
             for member in env.members
