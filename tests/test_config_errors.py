@@ -180,6 +180,8 @@ CASES = [
     ("gated-model-without-token", _dev_with(_set(f"members.{GATED}.model.hf_token_required", False)), f"{GATED_AT}.model.hf_token_required", "gated"),
     ("quota-shortfall", _dev_with(_set("quota", {load_family(FIRST_SKU): _quota_need(FIRST_SKU) - 1})),
      f"quota.{load_family(FIRST_SKU)}", f"need {_quota_need(FIRST_SKU)} "),
+    ("misspelt-quota-family", _dev_with(_set("quota", {load_family(FIRST_SKU).replace("Family", "Famly"): 96})),
+     f"quota.{load_family(FIRST_SKU).replace('Family', 'Famly')}", f"did you mean {load_family(FIRST_SKU)}"),
     ("name-too-long", _dev_with(_all(_set("name_suffix", "abcdef"), _renamed)), f"members[{LONGEST}] ({LONG_ROLE}).role", "3-32", "staging"),
     ("consumption-only-subnet-too-small", _dev_with(_set("router.environment_type", "consumption-only")), "network.apps_subnet", "/23"),
     ("subnet-outside-vnet", _dev_with(_set("network.private_endpoints_subnet", "10.99.0.0/24")), "network", "not inside"),

@@ -33,3 +33,11 @@ def test_ci_runs_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = next(line for line in ci.splitlines() if line.startswith("python3 -m venv") and "pytest" in line)
     assert test_command in readme
+
+
+def test_the_sixth_member_trial_explains_itself_without_running_the_suite():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "tools/sixth_member_trial.py", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: ") and "whole suite" in result.stdout

@@ -46,7 +46,12 @@ def add_member(path: Path, stack: str) -> None:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog="Takes a few minutes: it runs the whole suite.")
+    parser.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --), e.g. -- -k router")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="council-sixth-") as scratch:
         tree = Path(scratch) / "tree"
         subprocess.run(["git", "worktree", "add", "--detach", str(tree), "HEAD"], cwd=ROOT, check=True, capture_output=True)
@@ -60,7 +65,7 @@ def main() -> int:
             env = {k: v for k, v in os.environ.items() if k not in ("COUNCIL_ENVIRONMENTS", "CDKTF_OUTDIR")}
             # The worktree's tests import its own code first (conftest puts constructs/ on the path via main.py's rule).
             env["PYTHONPATH"] = str(tree / "constructs")
-            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tree, env=env)
+            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args.pytest_args], cwd=tree, env=env)
             return result.returncode
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, capture_output=True)

@@ -204,7 +204,8 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
         try:
             compute()
         except CouncilError as error:
-            problems.append(Problem(field, error.problem))
+            # The stack name, which every name contains, is the file's name: say so.
+            problems.append(Problem(field, f"{error.problem}, or the file's name (stack {stack!r}, in every name)"))
     return problems
 
 
@@ -326,6 +327,11 @@ def _check_egress(env: Environment, catalog: Catalog) -> list[Problem]:
 # --------------------------------------------------------------------------- quota
 def _check_quota(env: Environment, catalog: Catalog) -> list[Problem]:
     problems = []
+    families = sorted({sku.family for sku in catalog.skus.values()})
+    for family in sorted(set(env.quota) - set(families)):
+        # A misspelt family would otherwise check nothing, silently.
+        problems.append(Problem(f"quota.{family}", f"not a VM family of a GPU SKU; {_did_you_mean(family, families)}"
+                                                   f"use the family name `az vm list-usage` shows, one of {', '.join(families)}"))
     for family, needed in quota_needed(env, catalog).items():
         declared = env.quota.get(family)
         if declared is not None and declared < needed:

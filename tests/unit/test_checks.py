@@ -175,7 +175,8 @@ def test_a_long_stack_name_breaks_the_names_azure_limits(dev, length, broken):
     problems = _check(dev, stack=stack)
     prefix_kinds = {p.message.split(" name ")[0].removeprefix("computed ") for p in problems if p.field == "name_prefix"}
     assert prefix_kinds == broken
-    assert all("shorten name_prefix, name_suffix or the member role" in p.message for p in problems)
+    assert all(p.message.endswith(f"shorten name_prefix, name_suffix or the member role, or the file's name (stack {stack!r}, in every name)")
+               for p in problems)
     expected_roles = [f"{_where(dev, i)}.role" for i, m in enumerate(dev["members"]) if _endpoint_too_long("council", m["role"], stack)]
     assert [p.field for p in problems if p.field != "name_prefix"] == expected_roles
     assert all("3-32" in p.message for p in problems if p.field != "name_prefix")
