@@ -59,6 +59,11 @@ def main() -> int:
         synth(build_app(environments, outdir=str(outdir)), environments)
     except CouncilError as error:
         return report(error, sys.stderr)
+    for name, _, env in environments:
+        if getattr(env.backend, "type", None) == "local":
+            # Terraform runs in the stack's folder, so a local state lands there: announce it.
+            state = os.path.relpath(outdir / "stacks" / name / f"terraform.{name}.tfstate")
+            print(f"{name}: Terraform state is the local file {state}; it holds every key, and deleting cdktf.out deletes it")
     written = ", ".join(os.path.relpath(outdir / "stacks" / name / "cdk.tf.json") for name, _, _ in environments)
     print(f"wrote {written}")  # stdout: the cdktf CLI shows an app's stderr as [ERROR] lines
     return 0

@@ -28,6 +28,12 @@ def test_main_synthesizes_its_own_checkout_from_any_directory(tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
         written = worktree / "cdktf.out" / "stacks" / "dev" / "cdk.tf.json"
         assert result.stdout.strip().splitlines()[-1] == f"wrote {os.path.relpath(written, tmp_path)}"
+        # dev keeps its state in a local file, inside cdktf.out: synth says where.
+        import yaml
+
+        if yaml.safe_load((worktree / "environments" / "dev.yaml").read_text()).get("backend", {}).get("type", "local") == "local":
+            state = os.path.relpath(written.parent / "terraform.dev.tfstate", tmp_path)
+            assert f"dev: Terraform state is the local file {state}; it holds every key" in result.stdout
         stack = json.loads(written.read_text())
         thresholds = {rule["metric_trigger"]["threshold"] for a in stack["resource"]["azurerm_monitor_autoscale_setting"].values()
                       for rule in a["profile"][0]["rule"] if rule["scale_action"]["direction"] == "Increase"}

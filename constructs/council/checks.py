@@ -90,6 +90,18 @@ def notices(env: Environment, source: str) -> list[str]:
             f"{source}: backend.organization: not set; before `cdktf deploy` set it to your Terraform Cloud organization "
             "(or export TF_CLOUD_ORGANIZATION) and run `terraform login`; until then terraform init stops"
         )
+    # Not a mistake (the maximum is a ceiling autoscale may never reach), but a month at it would
+    # pass the budget: say so before a bill does.
+    try:
+        from council.cost import describe
+
+        cost = describe(env, Path(source).stem)
+        ceiling = cost["totals"]["monthly_max_usd"]
+        if ceiling > env.budget.amount_usd:
+            found.append(f"{source}: budget.amount_usd: {env.budget.amount_usd:,.2f} USD is below the council's cost at max scale, "
+                         f"{ceiling:,.2f} USD a month (`council describe`): a month at max would pass the budget")
+    except CouncilError:
+        pass  # an unpriced plan is reported by the checks
     return found
 
 

@@ -149,7 +149,9 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
             "container_apps_as_of": prices.as_of,
             "hours_per_month": HOURS_PER_MONTH,
         },
-        "not_counted": list(NOT_COUNTED),
+        "not_counted": [*NOT_COUNTED, *(
+            [f"the router's key database (Azure Database for PostgreSQL flexible server, {env.router.database_sku}, with its storage "
+             "and geo-redundant backups)"] if env.router.virtual_keys else [])],
     }
 
 
@@ -217,6 +219,9 @@ def format_table(data: dict) -> str:
         lines.append(f"  {q['family']}: need {q['vcpus_needed_at_max']}{' (+20%)' if q['upgrade_reserve'] else ''}, {declared}{status}")
     p = data["prices"]
     lines.append("")
-    lines.append(f"prices: list pay-as-you-go, {p['region']}, as of {p['as_of']} ({p['hours_per_month']} h/month); check the Azure pricing calculator")
-    lines.append("not counted: " + "; ".join(data["not_counted"]))
+    elsewhere = "" if data["location"] == p["region"] else f" (the council is in {data['location']}: prices there may differ)"
+    lines.append(f"prices: list pay-as-you-go, {p['region']}{elsewhere}, as of {p['as_of']} ({p['hours_per_month']} h/month); "
+                 "check the Azure pricing calculator")
+    lines.append("not counted:")
+    lines += [f"  - {item}" for item in data["not_counted"]]
     return "\n".join(lines) + "\n"

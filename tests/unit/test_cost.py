@@ -304,6 +304,42 @@ def test_description_names_the_environment_budget_and_the_prices_used():
     assert any("taxes" in line for line in described["not_counted"])
 
 
+def test_the_key_database_is_listed_as_not_counted_only_where_there_is_one():
+    data = _base()
+    data.setdefault("router", {})["virtual_keys"] = False
+    assert not any("PostgreSQL" in line for line in _describe(data, stack="dev")["not_counted"])
+    data["router"]["virtual_keys"] = True
+    data["router"]["database_sku"] = "GP_Standard_D2ds_v5"
+    assert any("PostgreSQL" in line and "GP_Standard_D2ds_v5" in line for line in _describe(data, stack="dev")["not_counted"])
+
+
+def test_prices_say_when_they_are_another_regions():
+    from council.cost import format_table
+
+    here = format_table(_data()).splitlines()
+    assert [line for line in here if line.startswith("prices:")] == [
+        "prices: list pay-as-you-go, eastus2, as of 2026-11 (730 h/month); check the Azure pricing calculator"]
+    there = format_table(_data(location="swedencentral")).splitlines()
+    assert "(the council is in swedencentral: prices there may differ)" in next(line for line in there if line.startswith("prices:"))
+
+
+def test_a_budget_below_the_cost_at_max_scale_is_a_warning_not_an_error():
+    from council.checks import check_environment, notices
+    from council.config import parse_environment
+
+    data = raw("dev")
+    env = parse_environment(data, "dev.yaml")
+    described = _describe(data, stack="dev")
+    low, high = described["totals"]["monthly_min_usd"], described["totals"]["monthly_max_usd"]
+    data["budget"]["amount_usd"] = round((low + high) / 2, 2)
+    env = parse_environment(data, "dev.yaml")
+    assert check_environment(env, "dev") == []
+    (warning,) = [line for line in notices(env, "dev.yaml") if "budget.amount_usd" in line]
+    assert warning.startswith(f"dev.yaml: budget.amount_usd: {data['budget']['amount_usd']:,.2f} USD is below") and f"{high:,.2f} USD" in warning
+    data["budget"]["amount_usd"] = high
+    assert not [line for line in notices(parse_environment(data, "dev.yaml"), "dev.yaml") if "budget" in line]
+
+
 def test_shipped_environments_list_every_member_in_file_order_with_totals_equal_to_the_rows():
     """Totals are the sums of the rows (cost module contract), whatever the files hold."""
     for name in ("dev", "prod"):
@@ -369,7 +405,9 @@ quota (vCPUs per VM family at max scale; (+20%): ceil(1.2 x instances) x cores p
   FamC: need 8, not declared
 
 prices: list pay-as-you-go, eastus2, as of 2026-11 (730 h/month); check the Azure pricing calculator
-not counted: storage; taxes
+not counted:
+  - storage
+  - taxes
 """
 
 
@@ -414,7 +452,8 @@ def test_a_description_without_platform_rows_still_renders():
     del data["platform"]
     lines = format_table(data).splitlines()
     assert not any(line.startswith("private endpoints") for line in lines)
-    assert lines[-10].startswith("TOTAL") and lines[-11].startswith("-----")
+    total = next(i for i, line in enumerate(lines) if line.startswith("TOTAL"))
+    assert lines[total - 1].startswith("-----") and lines[total + 1].startswith("budget:")
 
 
 def test_table_of_a_real_description_shows_each_member_and_the_totals():
