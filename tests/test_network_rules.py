@@ -77,3 +77,41 @@ def test_operators_reach_the_private_endpoints_on_https_and_resolve_every_privat
         assert set(network["operator_vnet_ids"]) <= linked, zones[key]["name"]
     assert "allow-operators-https" not in _rules(stacks["dev"])["private-endpoints"]
     assert all(not link["virtual_network_id"].startswith("/subscriptions/") for link in resources(stacks["dev"], "azurerm_private_dns_zone_virtual_network_link").values())
+
+
+def test_a_landing_zones_apps_subnet_is_checked_at_plan_before_anything_goes_into_it(stacks):
+    """The subnet is read at plan (azapi) with postconditions on its delegation and size, and
+    the Container Apps environment takes the subnet id from that read, so a wrong subnet stops
+    the plan before anything is created."""
+    from conftest import EXISTING_NETWORK
+    from council.policy import APPS_SUBNET_MAX_PREFIX
+
+    stack = stacks["lz"]
+    reads = {key: body for key, body in stack["data"]["azapi_resource"].items() if body["resource_id"] == EXISTING_NETWORK["apps_subnet_id"]}
+    ((key, read),) = reads.items()
+    assert read["type"].startswith("Microsoft.Network/virtualNetworks/subnets@")
+    conditions = [c["condition"] for c in read["lifecycle"]["postcondition"]]
+    assert any(f"<= {APPS_SUBNET_MAX_PREFIX['workload-profiles']}" in c and "addressPrefix" in c for c in conditions)
+    assert any('"Microsoft.App/environments"' in c and "delegations" in c for c in conditions)
+    assert all(m["error_message"].startswith("network.apps_subnet_id: ") for m in read["lifecycle"]["postcondition"])
+    assert {"properties.delegations", "properties.addressPrefix"} <= set(read["response_export_values"])
+    ((_, environment),) = resources(stack, "azurerm_container_app_environment").items()
+    assert environment["infrastructure_subnet_id"] == f"${{data.azapi_resource.{key}.id}}"
+
+
+def test_a_landing_zone_is_told_before_the_council_creates_zones_for_it():
+    from conftest import EXISTING_NETWORK
+    from council.config import parse_environment
+    from council.errors import CouncilError
+
+    import copy
+
+    data = raw_environment("dev")
+    data["network"] = copy.deepcopy(EXISTING_NETWORK)
+    del data["network"]["private_dns_zone_ids"]["blob_core_windows_net"]
+    with pytest.raises(CouncilError) as caught:
+        parse_environment(data, "dev.yaml")
+    (line,) = caught.value.line().splitlines()
+    assert "private_dns_zone_ids.blob_core_windows_net: missing" in line and "create_missing_zones: true" in line
+    data["network"]["create_missing_zones"] = True
+    assert parse_environment(data, "dev.yaml").network.create_missing_zones is True

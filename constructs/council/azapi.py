@@ -42,6 +42,9 @@ API_VERSIONS: dict[str, str] = {
     # with systemDatastoresAuthMode and managedNetwork.firewallSku (tests/rest_specs, vendored
     # from azapi's own types).
     "ml_workspace": "Microsoft.MachineLearningServices/workspaces@2025-06-01",
+    # Read only: a landing zone's apps subnet, checked at plan (delegation and size). 2024-05-01:
+    # the newest stable Microsoft.Network version azapi 2.5.0 embeds.
+    "subnet": "Microsoft.Network/virtualNetworks/subnets@2024-05-01",
 }
 
 
@@ -329,3 +332,34 @@ class AzapiActionRead(_References, TerraformDataSource):
 
     def sensitive_output(self, path: str) -> str:
         return self._reference(f"sensitive_output.{path}")
+
+
+class AzapiRead(_References, TerraformDataSource):
+    """`data "azapi_resource"`: read one existing ARM resource at plan. `postconditions` are
+    (condition, error message) pairs over `self.output` that stop the plan when false -- before
+    anything is created."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        kind: str,
+        resource_id: str,
+        response_export_values: Sequence[str],
+        postconditions: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        super().__init__(scope, id, terraform_resource_type="azapi_resource", terraform_generator_metadata=_METADATA)
+        self.attributes: dict[str, Any] = {}
+        self._set("type", _api_type(kind))
+        self._set("resource_id", resource_id)
+        self._set("response_export_values", list(response_export_values))
+        if postconditions:
+            self._set("lifecycle", {"postcondition": [{"condition": c, "error_message": m} for c, m in postconditions]})
+
+    @property
+    def id(self) -> str:
+        return self._reference("id")
+
+    def output(self, path: str) -> str:
+        return self._reference(f"output.{path}")

@@ -44,13 +44,12 @@ from council.sizing import (
     router_replicas_needed,
 )
 from council.policy import (
+    APPS_SUBNET_MAX_PREFIX,
     INGRESS_REQUEST_TIMEOUT_SECONDS,
     ROUTER_CPU_TARGET,
     ROUTER_TIME_BUDGET_SECONDS,
 )
 
-# Container Apps environment subnet minimums.
-APPS_SUBNET_MAX_PREFIX = {"workload-profiles": 27, "consumption-only": 23}
 
 
 @dataclass(frozen=True)

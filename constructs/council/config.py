@@ -152,6 +152,19 @@ class ExistingNetwork(_Model):
     apps_subnet_id: str = Field(pattern=_SUBNET_ID)
     private_endpoints_subnet_id: str = Field(pattern=_SUBNET_ID)
     private_dns_zone_ids: ExistingPrivateDnsZones
+    # true: a storage zone the landing zone does not give (blob, file) is created in the council's
+    # resource group and linked to the landing zone's VNet. Off by default: a landing zone is told.
+    create_missing_zones: bool = False
+
+    @model_validator(mode="after")
+    def _storage_zones(self) -> "ExistingNetwork":
+        missing = [f for f in ("blob_core_windows_net", "file_core_windows_net") if getattr(self.private_dns_zone_ids, f) is None]
+        if missing and not self.create_missing_zones:
+            raise ValueError(f"private_dns_zone_ids.{missing[0]}: missing; the workspace storage's private endpoints register in "
+                             "the landing zone's privatelink.blob/file.core.windows.net zones: give their ids, or set "
+                             "network.create_missing_zones: true to have the council create them in its own resource group "
+                             "and link them to your VNet")
+        return self
 
     @field_validator("private_dns_zone_ids")
     @classmethod

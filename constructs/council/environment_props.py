@@ -27,7 +27,7 @@ from council.router_app import RouterAppProps
 from council.router_contract import telemetry_environment
 from council.router_database import RouterDatabaseProps
 from council.router_state import RouterStateProps
-from council.policy import ROUTER_TIME_BUDGET_SECONDS
+from council.policy import APPS_SUBNET_MAX_PREFIX, ROUTER_TIME_BUDGET_SECONDS
 from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
 from council.sizing import router_concurrent_requests
 from council.smoke_job import SmokeJobProps
@@ -72,11 +72,14 @@ def network_props(env: Environment, names: Names, at: Placement) -> NewNetworkPr
     return ExistingNetworkProps(
         apps_subnet_id=env.network.apps_subnet_id,
         private_endpoints_subnet_id=env.network.private_endpoints_subnet_id,
+        apps_subnet_delegated=env.router.environment_type == "workload-profiles",
+        apps_subnet_max_prefix=APPS_SUBNET_MAX_PREFIX[env.router.environment_type],
         private_dns_zone_ids={
             purpose: getattr(zones, field) for purpose, field in ZONE_FILE_FIELDS.items() if getattr(zones, field) is not None
         },
-        # Zones the landing zone does not give are created in the council's own group.
-        zone_resource_group_name=at.resource_group_name,
+        # Zones the landing zone does not give are created in the council's own group, when the
+        # file says so (network.create_missing_zones); otherwise every zone must be given.
+        zone_resource_group_name=at.resource_group_name if env.network.create_missing_zones else None,
         cloud=AZURE_PUBLIC,
         tags=at.tags,
     )

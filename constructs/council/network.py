@@ -24,6 +24,7 @@ from cdktf_cdktf_provider_azurerm.virtual_network import VirtualNetwork
 from cdktf_cdktf_provider_time.sleep import Sleep
 from constructs import Construct
 
+from council.azapi import AzapiRead
 from council.cloud import AZURE_PUBLIC, CloudProfile
 from council.errors import PropsError
 from council.policy import APPS_SUBNET_RELEASE_WAIT, subnets_problem
@@ -61,6 +62,11 @@ class NewNetworkProps:
 class ExistingNetworkProps:
     apps_subnet_id: str
     private_endpoints_subnet_id: str
+    # What the Container Apps environment needs of the landing zone's apps subnet, checked at
+    # plan (the subnet is read; a wrong one stops the plan before anything is created): delegated
+    # to Microsoft.App/environments (workload profiles), and at least this large.
+    apps_subnet_delegated: bool = True
+    apps_subnet_max_prefix: int = 27
     # purpose (ZONE_PURPOSES) -> private DNS zone resource id
     private_dns_zone_ids: Mapping[str, str]
     # A zone the landing zone does not give (the optional ones: storage, Redis, PostgreSQL) is
@@ -145,7 +151,21 @@ class CouncilNetwork(Construct):
         missing = [p for p in ZONE_PURPOSES if p not in props.private_dns_zone_ids]
         if missing:
             raise PropsError(self.node.path, "private_dns_zone_ids", sorted(props.private_dns_zone_ids), f"ids for {missing}")
-        self.apps_subnet_id = props.apps_subnet_id
+        output = "self.output.properties"
+        prefix = f"tonumber(split(\"/\", try({output}.addressPrefix, {output}.addressPrefixes[0]))[1])"
+        checks = [(f"${{{prefix} <= {props.apps_subnet_max_prefix}}}",
+                   f"network.apps_subnet_id: the landing zone's apps subnet is smaller than the /{props.apps_subnet_max_prefix} "
+                   "its Container Apps environment needs; give a larger subnet")]
+        if props.apps_subnet_delegated:
+            checks.append((
+                f"${{contains([for d in try({output}.delegations, []) : d.properties.serviceName], \"Microsoft.App/environments\")}}",
+                "network.apps_subnet_id: the landing zone's apps subnet is not delegated to Microsoft.App/environments, which a "
+                "workload-profiles Container Apps environment needs; add the delegation to the subnet"))
+        subnet = AzapiRead(self, "apps-subnet", kind="subnet", resource_id=props.apps_subnet_id,
+                           response_export_values=["properties.addressPrefix", "properties.addressPrefixes", "properties.delegations"],
+                           postconditions=checks)
+        self.apps_subnet_check = subnet
+        self.apps_subnet_id = subnet.id  # whatever goes into the subnet waits for its check
         self.private_endpoints_subnet_id = props.private_endpoints_subnet_id
         # The VNet is the subnet id's parent; needed to link zones the council creates itself.
         self.vnet_id = props.apps_subnet_id.rsplit("/subnets/", 1)[0]

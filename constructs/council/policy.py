@@ -153,6 +153,10 @@ RATE_LIMITER_CALLBACK = "dynamic_rate_limiter_v3"
 # 1.108.5 proxy (tests/test_router_telemetry.py).
 TELEMETRY_CALLBACK = "otel"
 
+# Container Apps environment subnet minimums, per environment type (learn.microsoft.com/azure/
+# container-apps/networking: /27 for workload profiles, /23 for consumption only).
+APPS_SUBNET_MAX_PREFIX = {"workload-profiles": 27, "consumption-only": 23}
+
 # How long destroy waits between deleting the Container Apps environment and deleting its
 # subnet. The environment's service association link (legionservicelink) outlives it: "Subnet
 # not released by Container Apps environment after deleting the environment"
