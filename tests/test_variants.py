@@ -26,7 +26,10 @@ def test_existing_network_is_adopted_not_created(stacks):
         }[tuple(sub)]
         assert pe["private_dns_zone_group"]["private_dns_zone_ids"] == expected
     (env,) = resources(lz, "azurerm_container_app_environment").values()
-    assert env["infrastructure_subnet_id"] == EXISTING_NETWORK["apps_subnet_id"]
+    # Through the plan-time read of the subnet (tests/test_network_rules.py checks its conditions).
+    reads = lz["data"]["azapi_resource"]
+    read_key = env["infrastructure_subnet_id"].removeprefix("${data.azapi_resource.").removesuffix(".id}")
+    assert reads[read_key]["resource_id"] == EXISTING_NETWORK["apps_subnet_id"]
     # The router's own zone is linked to the landing zone's VNet (the subnet's parent).
     (link,) = resources(lz, "azurerm_private_dns_zone_virtual_network_link").values()
     assert link["virtual_network_id"] == EXISTING_NETWORK["apps_subnet_id"].rsplit("/subnets/", 1)[0]

@@ -231,7 +231,7 @@ def test_an_existing_network_is_not_sized_by_the_council(dev):
         "apps_subnet_id": subnet.format("apps"),
         "private_endpoints_subnet_id": subnet.format("pe"),
         "private_dns_zone_ids": {name: zone.format(name) for name in (
-            "api_azureml_ms", "notebooks_azure_net", "vaultcore_azure_net", "redis_azure_net")},
+            "api_azureml_ms", "notebooks_azure_net", "vaultcore_azure_net", "redis_azure_net", "blob_core_windows_net", "file_core_windows_net")},
     }
     assert _check(dev) == []
 

@@ -27,7 +27,8 @@ ZONE = SUB + "/privateDnsZones/{}"
 
 
 def _existing_network(**zones) -> dict:
-    """A landing zone's network with the three zones the model requires, plus `zones`."""
+    """A landing zone's network with the five zones the model requires (ML API, notebooks, Key Vault,
+    the storage's blob and file), plus `zones`."""
     return {
         "mode": "existing",
         "apps_subnet_id": SUBNET.format("snet-apps"),
@@ -36,6 +37,8 @@ def _existing_network(**zones) -> dict:
             "api_azureml_ms": ZONE.format("privatelink.api.azureml.ms"),
             "notebooks_azure_net": ZONE.format("privatelink.notebooks.azure.net"),
             "vaultcore_azure_net": ZONE.format("privatelink.vaultcore.azure.net"),
+            "blob_core_windows_net": ZONE.format("privatelink.blob.core.windows.net"),
+            "file_core_windows_net": ZONE.format("privatelink.file.core.windows.net"),
             **zones,
         },
     }
