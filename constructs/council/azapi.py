@@ -105,6 +105,14 @@ class _References:
             cache[attribute] = Token.as_string(self.interpolation_for_attribute(attribute))
         return cache[attribute]
 
+    @property
+    def id(self) -> str:
+        return self._reference("id")
+
+    def output(self, path: str) -> str:
+        """A reference to `output.<path>`; `path` must be listed in response_export_values."""
+        return self._reference(f"output.{path}")
+
 
 class _AzapiBase(_References, TerraformResource):
     def __init__(
@@ -133,14 +141,6 @@ class _AzapiBase(_References, TerraformResource):
         self._set("type", self.azapi_type)
         if timeouts is not None and timeouts.block():
             self._set("timeouts", timeouts.block())
-
-    @property
-    def id(self) -> str:
-        return self._reference("id")
-
-    def output(self, path: str) -> str:
-        """A reference to `output.<path>`; `path` must be listed in response_export_values."""
-        return self._reference(f"output.{path}")
 
 
 class AzapiResource(_AzapiBase):
@@ -356,10 +356,3 @@ class AzapiRead(_References, TerraformDataSource):
         self._set("response_export_values", list(response_export_values))
         if postconditions:
             self._set("lifecycle", {"postcondition": [{"condition": c, "error_message": m} for c, m in postconditions]})
-
-    @property
-    def id(self) -> str:
-        return self._reference("id")
-
-    def output(self, path: str) -> str:
-        return self._reference(f"output.{path}")
