@@ -165,3 +165,32 @@ def test_svg_is_deterministic(tmp_path, environments):
     render_diagram(environments["dev"], "dev", first)
     render_diagram(environments["dev"], "dev", second)
     assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod", "lz"])
+def test_the_diagram_shows_what_the_stack_synthesizes(stacks, stack):
+    """Every private endpoint and every private DNS zone of the synthesized stack, and the
+    services behind them, are in the picture; so are the registry, the managed network's firewall
+    when the workspace has FQDN outbound rules, and where monitoring goes."""
+    from conftest import _variants
+    from tf import ml_workspace, resources
+
+    data = _variants()["lz"] if stack == "lz" else raw_environment(stack)
+    env = parse_environment(data, f"{stack}.yaml")
+    text = architecture_mermaid(env, stack)
+    synthesized = stacks[stack]
+    shown = lambda name: re.sub(r"-[0-9a-f]{6}$|[0-9a-f]{6}$", "", name)  # noqa: E731 (the suffix is computed at plan)
+    for endpoint in resources(synthesized, "azurerm_private_endpoint").values():
+        assert shown(endpoint["name"]).split("${")[0].rstrip("-") in text, endpoint["name"]
+    for zone in resources(synthesized, "azurerm_private_dns_zone").values():
+        if "${" not in zone["name"]:  # the Container Apps environment's own zone is named at apply
+            assert zone["name"] in text, zone["name"]
+    n = names(env, stack)
+    for rtype, name in (("azurerm_storage_account", n.storage_account()), ("azurerm_container_registry", n.container_registry()),
+                        ("azurerm_managed_redis", n.managed_redis()), ("azurerm_log_analytics_workspace", n.log_analytics()),
+                        ("azurerm_application_insights", n.app_insights()), ("azurerm_postgresql_flexible_server", n.postgres_server())):
+        assert (name in text) == bool(resources(synthesized, rtype)), rtype
+    _, workspace = ml_workspace(synthesized)
+    fqdn_rules = any(rule.get("type") == "FQDN" for rule in (workspace["body"]["properties"]["managedNetwork"].get("outboundRules") or {}).values())
+    assert ("Azure Firewall" in text) == fqdn_rules
+    check_structure(text)

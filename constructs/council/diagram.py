@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from council.cloud import AZURE_PUBLIC
+from council.cloud import AZURE_PUBLIC, ZONE_FILE_FIELDS
 from council.config import CreateNetwork, Environment
 from council.errors import CouncilError
 from council.naming import names_for
@@ -48,7 +48,7 @@ class _Group:
 @dataclass(frozen=True)
 class _Node:
     id: str
-    kind: str  # picks the icon: client, router, member, workspace, key_vault, identity, endpoint, zone
+    kind: str  # picks the icon (_icons): client, router, member, workspace, key_vault, identity, endpoint, zone, storage, ...
     lines: tuple[str, ...]
     group: str | None = None
 
@@ -77,8 +77,23 @@ def _arm_name(resource_id: str, kind: str) -> str:
     return parts[parts.index(kind) + 1]
 
 
+def _zone_label(env: Environment, purpose: str) -> str:
+    """The zone a private endpoint for `purpose` registers in: the landing zone's (by name), or
+    the one the stack creates."""
+    name = AZURE_PUBLIC.zone(purpose)
+    if isinstance(env.network, CreateNetwork):
+        return name
+    given = getattr(env.network.private_dns_zone_ids, ZONE_FILE_FIELDS[purpose], None)
+    return f"{_arm_name(given, 'privateDnsZones')} (existing)" if given else f"{name} (created, linked to the landing zone's VNet)"
+
+
 def _architecture(env: Environment, stack: str) -> _Architecture:
+    from council.catalog import load_catalog
+    from council.egress import required_fqdns
+
     names = names_for(env, stack)
+    # FQDN outbound rules provision the managed network's Azure Firewall (cost.platform_rows).
+    firewall_sku = env.workspace.firewall_sku if required_fqdns(env, load_catalog()) else None
     arch = _Architecture(title=f"AI Council: {stack} ({env.location})")
     group, node, edge = arch.groups.append, arch.nodes.append, arch.edges.append
 
@@ -88,16 +103,11 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
         group(_Group("vnet", f"VNet {names.vnet()} ({net.address_space})"))
         group(_Group("snet_apps", f"{names.subnet('apps')} {net.apps_subnet}", "vnet"))
         group(_Group("snet_pe", f"{names.subnet('private-endpoints')} {net.private_endpoints_subnet}", "vnet"))
-        zone_suffix = ""
-        zones = tuple(AZURE_PUBLIC.zone(purpose) for purpose in ("aml_api", "aml_notebooks", "key_vault"))
     else:
         group(_Group("vnet", "Landing zone network (existing)"))
         for gid, subnet_id in (("snet_apps", net.apps_subnet_id), ("snet_pe", net.private_endpoints_subnet_id)):
             label = f"{_arm_name(subnet_id, 'subnets')} in {_arm_name(subnet_id, 'virtualNetworks')} (existing)"
             group(_Group(gid, label, "vnet"))
-        zone_suffix = " (existing)"
-        ids = net.private_dns_zone_ids
-        zones = tuple(_arm_name(z, "privateDnsZones") for z in (ids.api_azureml_ms, ids.notebooks_azure_net, ids.vaultcore_azure_net))
 
     # Router: LiteLLM on an internal Container App, running as a user-assigned identity.
     group(_Group("cae", f"Container Apps environment {names.container_app_environment()}", "snet_apps"))
@@ -105,24 +115,43 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
     node(_Node("router", "router", ("LiteLLM router", names.container_app(), replicas), "cae"))
     node(_Node("router_identity", "identity", ("User-assigned identity", names.identity("router"))))
 
-    # Private endpoints and the vaults behind them.
+    # Every private endpoint the stack creates, the service behind it and the zone it registers in
+    # (stack.py: both vaults, the workspace, its storage's blob and file, the router's Redis and
+    # PostgreSQL when it has them).
     key_vault, workspace_vault = names.key_vault("c"), names.key_vault("w")
-    node(_Node("pe_kvc", "endpoint", ("Private endpoint", names.private_endpoint("kvc")), "snet_pe"))
-    node(_Node("pe_kvw", "endpoint", ("Private endpoint", names.private_endpoint("kvw")), "snet_pe"))
-    node(_Node("pe_mlw", "endpoint", ("Private endpoint", names.private_endpoint("mlw")), "snet_pe"))
     node(_Node("kv", "key_vault", ("Key Vault", key_vault, "member API keys and base URLs")))
     node(_Node("kv_workspace", "key_vault", ("Key Vault (workspace)", workspace_vault)))
+    node(_Node("storage", "storage", ("Storage account (workspace)", names.storage_account(), "identity-based access, no public access"), "mlw_deps"))
+    node(_Node("registry", "registry", ("Container registry (workspace)", names.container_registry(), "Premium, reached through the managed network"), "mlw_deps"))
+    services = [("kvc", "kv", ("key_vault",)), ("kvw", "kv_workspace", ("key_vault",)), ("mlw", "workspace", ("aml_api", "aml_notebooks")),
+                ("stblob", "storage", ("storage_blob",)), ("stfile", "storage", ("storage_file",))]
+    if "redis" in env.router.private_services:
+        node(_Node("redis", "redis", ("Azure Managed Redis", names.managed_redis(), "router's shared state")))
+        services.append(("redis", "redis", ("redis",)))
+    if "postgres" in env.router.private_services:
+        node(_Node("postgres", "postgres", ("PostgreSQL flexible server", names.postgres_server(), "router's virtual keys")))
+        services.append(("psql", "postgres", ("postgres",)))
 
-    # Private DNS zones.
+    # Private DNS zones: created and linked by the stack, or the landing zone's.
     group(_Group("dns", "Private DNS zones"))
-    for zid, zone in zip(("zone_api", "zone_notebooks", "zone_vault"), zones):
-        node(_Node(zid, "zone", (zone + zone_suffix,), "dns"))
+    purposes = sorted({purpose for _, _, purposes in services for purpose in purposes})
+    for purpose in purposes:
+        node(_Node(f"zone_{purpose}", "zone", (_zone_label(env, purpose),), "dns"))
     cae_zone = f"*.{env.location}.azurecontainerapps.io"
     node(_Node("zone_cae", "zone", ("Container Apps environment zone", f"{cae_zone} (default domain)"), "dns"))
+    for target, service, service_purposes in services:
+        node(_Node(f"pe_{target}", "endpoint", ("Private endpoint", names.private_endpoint(target)), "snet_pe"))
+        edge(_Edge(f"pe_{target}", service, dashed=True, into_group="mlw" if service == "workspace" else None))
+        for purpose in service_purposes:
+            edge(_Edge(f"zone_{purpose}", f"pe_{target}", dashed=True))
 
     # Workspace and members.
     group(_Group("mlw", f"Azure ML workspace {names.ml_workspace()} (managed VNet: AllowOnlyApprovedOutbound)"))
+    group(_Group("mlw_deps", "The workspace's own resources"))
     node(_Node("workspace", "workspace", ("ML workspace", names.ml_workspace()), "mlw"))
+    if firewall_sku is not None:
+        node(_Node("firewall", "firewall", (f"Azure Firewall ({firewall_sku})", "the managed network's, for its FQDN outbound rules"), "mlw"))
+        edge(_Edge("workspace", "firewall", "outbound (model pulls)", dashed=True))
     client = "Client (internet)" if env.router.external_ingress else "Client (private network)"
     node(_Node("client", "client", (client,)))
     edge(_Edge("client", "router", REQUEST_LABEL))
@@ -133,14 +162,25 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
         node(_Node(f"member_{member.role}", "member", lines, "mlw"))
         edge(_Edge("router", f"member_{member.role}"))
 
+    # Monitoring: where every diagnostic setting, trace and alert goes.
+    group(_Group("monitoring", "Monitoring"))
+    node(_Node("logs", "logs", ("Log Analytics workspace", names.log_analytics(), "every resource's diagnostic setting"), "monitoring"))
+    node(_Node("insights", "insights", ("Application Insights", names.app_insights(), "the router's traces (OpenTelemetry)"), "monitoring"))
+    node(_Node("alerts", "monitor", ("Alerts, budget and the board", "metric alerts, action group, workbook"), "monitoring"))
+    edge(_Edge("router", "insights", "traces", dashed=True))
+    edge(_Edge("insights", "logs", dashed=True))
+    edge(_Edge("alerts", "logs", dashed=True))
+
     edge(_Edge("router", "router_identity", "runs as", dashed=True))
     edge(_Edge("router_identity", "kv", "reads secrets", dashed=True))
-    edge(_Edge("pe_kvc", "kv", dashed=True))
-    edge(_Edge("pe_kvw", "kv_workspace", dashed=True))
-    edge(_Edge("pe_mlw", "workspace", dashed=True, into_group="mlw"))
     edge(_Edge("workspace", "kv_workspace", dashed=True))
-    for zid, target in (("zone_api", "pe_mlw"), ("zone_notebooks", "pe_mlw"), ("zone_vault", "pe_kvc"), ("zone_vault", "pe_kvw"), ("zone_cae", "router")):
-        edge(_Edge(zid, target, dashed=True))
+    edge(_Edge("workspace", "storage", dashed=True))
+    edge(_Edge("workspace", "registry", dashed=True))
+    if "redis" in env.router.private_services:
+        edge(_Edge("router", "redis", "shared state", dashed=True))
+    if "postgres" in env.router.private_services:
+        edge(_Edge("router", "postgres", "keys and spend", dashed=True))
+    edge(_Edge("zone_cae", "router", dashed=True))
     return arch
 
 
@@ -189,7 +229,14 @@ def _icons() -> dict:
     from diagrams.azure.identity import ManagedIdentities
     from diagrams.azure.ml import MachineLearningServiceWorkspaces
     from diagrams.azure.network import DNSPrivateZones, PrivateEndpoint
+    from diagrams.azure.analytics import LogAnalyticsWorkspaces
+    from diagrams.azure.compute import ContainerRegistries
+    from diagrams.azure.database import CacheForRedis, DatabaseForPostgresqlServers
+    from diagrams.azure.devops import ApplicationInsights
+    from diagrams.azure.monitor import Monitor
+    from diagrams.azure.network import Firewall
     from diagrams.azure.security import KeyVaults
+    from diagrams.azure.storage import StorageAccounts
     from diagrams.onprem.client import Users
 
     return {
@@ -201,6 +248,14 @@ def _icons() -> dict:
         "identity": ManagedIdentities,
         "endpoint": PrivateEndpoint,
         "zone": DNSPrivateZones,
+        "storage": StorageAccounts,
+        "registry": ContainerRegistries,
+        "firewall": Firewall,
+        "redis": CacheForRedis,
+        "postgres": DatabaseForPostgresqlServers,
+        "logs": LogAnalyticsWorkspaces,
+        "insights": ApplicationInsights,
+        "monitor": Monitor,
     }
 
 
