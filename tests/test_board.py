@@ -52,10 +52,18 @@ def test_the_board_has_a_group_per_member_of_the_file_and_the_router(stacks, sta
     (app_key,) = resources(stack, "azurerm_container_app")
     router = groups[-1]["content"]["items"]
     assert {r for c in router if c["type"] == 10 for r in c["content"]["resourceIds"]} == {f"${{azurerm_container_app.{app_key}.id}}"}
-    (fallbacks,) = [c for c in router if c["type"] == 3]
+    queries = {c["name"]: c for c in router if c["type"] == 3}
+    fallbacks, spend = queries["router-fallbacks"], queries["router-spend"]
     assert "litellm_request" in fallbacks["content"]["query"] and "attempts > 1" in fallbacks["content"]["query"]
+    # Spend: the cost LiteLLM puts on each attempt's span, by member (measured, board.SPEND_QUERY).
+    assert 'customDimensions["gen_ai.cost.total_cost"]' in spend["content"]["query"] and "litellm.model_group" in spend["content"]["query"]
     (insights_key,) = resources(stack, "azurerm_application_insights")
-    assert fallbacks["content"]["crossComponentResources"] == [f"${{azurerm_application_insights.{insights_key}.id}}"]
+    for query in queries.values():
+        assert query["content"]["crossComponentResources"] == [f"${{azurerm_application_insights.{insights_key}.id}}"]
+    # 429s: Azure ML's for each member (more than its instances take at once), the router's for its clients.
+    for group in groups:
+        filters = [f for c in group["content"]["items"] if c["type"] == 10 for m in c["content"]["metrics"] for f in m.get("filters", [])]
+        assert {"key": "statusCode", "operator": 0, "values": ["429"]} in filters, group["content"]["title"]
     # Every metric is one Azure publishes for its namespace.
     catalog = metric_catalog()
     for group in groups:
@@ -90,4 +98,6 @@ def test_the_board_picture_and_definition_come_from_the_file_alone(tmp_path):
     text = svg.read_text()
     for member in raw_environment("dev")["members"]:
         assert f">{member['role']}<" in text
+    # Every tile says what it shows; no tile draws made-up data.
+    assert "<polyline" not in text and "429 per minute" in text and "Spend by member" in text
     assert json.loads(definition.read_text())["version"] == "Notebook/1.0"

@@ -40,6 +40,24 @@ FALLBACKS_QUERY = (
 )
 
 
+# What the council spends, by member: LiteLLM stamps each "litellm_request" span with the
+# request's cost (`gen_ai.cost.total_cost`, from the member's per-second GPU price:
+# router_config input_cost_per_second) and its model group (`litellm.model_group`); measured
+# with the real 1.108.5 proxy and an OTLP receiver (2026-12-03). Application Insights keeps span
+# attributes as customDimensions.
+SPEND_QUERY = (
+    "dependencies\n"
+    "| where name == \"litellm_request\"\n"
+    "| extend member = tostring(customDimensions[\"litellm.model_group\"]), usd = todouble(customDimensions[\"gen_ai.cost.total_cost\"])\n"
+    "| summarize spend_usd = sum(usd) by bin(timestamp, 1h), member\n"
+    "| render timechart"
+)
+KQL_ITEMS = (  # (name, title, query, what the picture says of it)
+    ("router-fallbacks", "Requests answered by a fallback", FALLBACKS_QUERY, ("KQL over Application Insights traces:", "traces with more than one litellm_request span")),
+    ("router-spend", "Spend by member (USD per hour)", SPEND_QUERY, ("KQL over Application Insights traces:", "sum of gen_ai.cost.total_cost by litellm.model_group")),
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class MonitoredMember:
     """What the alerts and the board need of one member."""
@@ -78,6 +96,8 @@ def member_charts(member: MonitoredMember) -> list[Chart]:
         Chart("Requests per minute", e, (Series(ENDPOINT, "RequestsPerMinute", "Sum"),)),
         Chart("Latency p50 / p99 (ms)", e, (Series(ENDPOINT, "RequestLatency_P50", "Average"), Series(ENDPOINT, "RequestLatency_P99", "Average"))),
         Chart("5xx per minute", e, (Series(ENDPOINT, "RequestsPerMinute", "Sum", ("statusCodeClass", "5xx")),)),
+        # Azure ML's own 429: more requests than max_concurrent_requests_per_instance allows.
+        Chart("429 per minute (overloaded)", e, (Series(ENDPOINT, "RequestsPerMinute", "Sum", ("statusCode", "429")),)),
         Chart(f"Instances (max {member.max_instances})", d, (Series(DEPLOYMENT, "DeploymentCapacity", "Maximum"),)),
         Chart("GPU / GPU memory utilization (%)", d,
               (Series(DEPLOYMENT, "GpuUtilizationPercentage", "Average"), Series(DEPLOYMENT, "GpuMemoryUtilizationPercentage", "Average"))),
@@ -88,6 +108,8 @@ def router_charts(router_app_id: str) -> list[Chart]:
     return [
         Chart("Router requests", router_app_id, (Series(CONTAINER_APP, "Requests", "Sum"),)),
         Chart("Router 5xx", router_app_id, (Series(CONTAINER_APP, "Requests", "Sum", ("statusCodeCategory", "5xx")),)),
+        # rpm/tpm limits and overloaded members answered to clients (README "The router").
+        Chart("Router 429", router_app_id, (Series(CONTAINER_APP, "Requests", "Sum", ("statusCode", "429")),)),
         Chart("Router response time (ms)", router_app_id, (Series(CONTAINER_APP, "ResponseTime", "Average"),)),
         Chart("Router replicas", router_app_id, (Series(CONTAINER_APP, "Replicas", "Maximum"),)),
     ]
@@ -128,8 +150,8 @@ def board_definition(title: str, members: list[MonitoredMember], router_app_id: 
     items: list[dict] = [{
         "type": 1,
         "name": "header",
-        "content": {"json": f"# {title}\nPer member: requests, latency, 5xx, instances against max, GPU. "
-                            "Then the router: requests, 5xx, response time, replicas, and requests a fallback answered."},
+        "content": {"json": f"# {title}\nPer member: requests, latency, 5xx, 429, instances against max, GPU. "
+                            "Then the router: requests, 5xx, 429, response time, replicas, requests a fallback answered, spend by member."},
     }]
     for member in members:
         items.append({
@@ -143,14 +165,14 @@ def board_definition(title: str, members: list[MonitoredMember], router_app_id: 
             },
         })
     router_items = [_metric_item(c, f"router-{i}") for i, c in enumerate(router_charts(router_app_id))]
-    router_items.append({
+    router_items += [{
         "type": 3,
-        "name": "router-fallbacks",
+        "name": name,
         "content": {
             "version": "KqlItem/1.0",
-            "query": FALLBACKS_QUERY,
+            "query": query,
             "size": 0,
-            "title": "Requests answered by a fallback",
+            "title": title,
             "timeContext": {"durationMs": DEFAULT_RANGE_MS},
             "queryType": 0,
             "resourceType": "microsoft.insights/components",
@@ -158,7 +180,7 @@ def board_definition(title: str, members: list[MonitoredMember], router_app_id: 
             "visualization": "timechart",
         },
         "customWidth": "33",
-    })
+    } for name, title, query, _ in KQL_ITEMS]
     items.append({"type": 12, "name": "router", "content": {"version": "NotebookGroup/1.0", "groupType": "editable", "title": "router", "items": router_items}})
     return {"version": "Notebook/1.0", "items": items, "isLocked": False, "fallbackResourceIds": ["Azure Monitor"]}
 
@@ -207,12 +229,12 @@ def board_svg(definition: dict) -> str:
                     flt = "".join(f" [{f['key']}={','.join(f['values'])}]" for f in m.get("filters", []))
                     lines.append(f"{m['metric'].split('--', 1)[1]} ({agg}){flt}")
             else:
-                lines = ["KQL over Application Insights traces:", "traces with more than one litellm_request span"]
+                lines = list(next(said for name, _, _, said in KQL_ITEMS if name == item["name"]))
             for n, line in enumerate(lines):
                 out.append(f'<text x="{x + 10}" y="{top + 42 + n * 17}" font-size="11" fill="#333">{html.escape(line)}</text>')
-            # A faint line-chart placeholder: this is a picture of the layout, not of data.
-            out.append(f'<polyline points="{x + 280},{top + 84} {x + 305},{top + 74} {x + 330},{top + 79} {x + 360},{top + 66}" '
-                       'fill="none" stroke="#9ab" stroke-width="1.5"/>')
+            # What the tile shows, not made-up data: this is a picture of the layout.
+            out.append(f'<text x="{x + panel_w - 10}" y="{top + panel_h - 8}" font-size="10" fill="#777" text-anchor="end">'
+                       f'line chart, last 24 h</text>')
         rows = (len(content["items"]) + 2) // 3
         y += rows * (panel_h + gap) + 10
     body = "\n".join(out)
