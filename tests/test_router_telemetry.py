@@ -77,6 +77,9 @@ def test_one_trace_per_request_with_member_fallback_latency_and_status(traced):
             assert attempts[0].status == "STATUS_CODE_ERROR"
         # Which upstream model (the member's deployment) answered.
         assert attempts[-1].attributes["litellm.provider.model"]
+        # What it cost, which the board's spend chart sums by model group (board.SPEND_QUERY): the
+        # response time at the member's per-second GPU price, so more than nothing.
+        assert float(attempts[-1].attributes["gen_ai.cost.total_cost"]) > 0
 
 
 def test_no_prompt_answer_or_key_is_exported_or_logged(traced):
