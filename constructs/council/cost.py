@@ -155,11 +155,19 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
     }
 
 
+def private_endpoints(env: Environment) -> list[tuple[str, tuple[str, ...]]]:
+    """(name target for Names.private_endpoint, zone purposes) of every private endpoint the stack
+    creates (stack.py): both Key Vaults, the workspace, the workspace storage's blob and file
+    services, plus the router's Redis and PostgreSQL when the environment has them. Priced here,
+    drawn by council.diagram."""
+    return [("kvc", ("key_vault",)), ("kvw", ("key_vault",)), ("mlw", ("aml_api", "aml_notebooks")),
+            ("stblob", ("storage_blob",)), ("stfile", ("storage_file",)),
+            *([("redis", ("redis",))] if "redis" in env.router.private_services else []),
+            *([("psql", ("postgres",))] if "postgres" in env.router.private_services else [])]
+
+
 def private_endpoint_count(env: Environment) -> int:
-    """Private endpoints the stack creates: both Key Vaults, the workspace, the workspace
-    storage's blob and file services, plus the router's Redis and PostgreSQL when the
-    environment has them."""
-    return 5 + len(env.router.private_services)
+    return len(private_endpoints(env))
 
 
 def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:

@@ -77,6 +77,11 @@ def _arm_name(resource_id: str, kind: str) -> str:
     return parts[parts.index(kind) + 1]
 
 
+# The node a private endpoint leads to, by its name target (cost.private_endpoints).
+SERVICE_NODES = {"kvc": "kv", "kvw": "kv_workspace", "mlw": "workspace", "stblob": "storage", "stfile": "storage",
+                 "redis": "redis", "psql": "postgres"}
+
+
 def _zone_label(env: Environment, purpose: str) -> str:
     """The zone a private endpoint for `purpose` registers in: the landing zone's (by name), or
     the one the stack creates."""
@@ -89,6 +94,7 @@ def _zone_label(env: Environment, purpose: str) -> str:
 
 def _architecture(env: Environment, stack: str) -> _Architecture:
     from council.catalog import load_catalog
+    from council.cost import private_endpoints
     from council.egress import required_fqdns
 
     names = names_for(env, stack)
@@ -115,22 +121,18 @@ def _architecture(env: Environment, stack: str) -> _Architecture:
     node(_Node("router", "router", ("LiteLLM router", names.container_app(), replicas), "cae"))
     node(_Node("router_identity", "identity", ("User-assigned identity", names.identity("router"))))
 
-    # Every private endpoint the stack creates, the service behind it and the zone it registers in
-    # (stack.py: both vaults, the workspace, its storage's blob and file, the router's Redis and
-    # PostgreSQL when it has them).
+    # Every private endpoint the stack creates (cost.private_endpoints), the service behind it and
+    # the zone it registers in.
     key_vault, workspace_vault = names.key_vault("c"), names.key_vault("w")
     node(_Node("kv", "key_vault", ("Key Vault", key_vault, "member API keys and base URLs")))
     node(_Node("kv_workspace", "key_vault", ("Key Vault (workspace)", workspace_vault)))
     node(_Node("storage", "storage", ("Storage account (workspace)", names.storage_account(), "identity-based access, no public access"), "mlw_deps"))
     node(_Node("registry", "registry", ("Container registry (workspace)", names.container_registry(), "Premium, reached through the managed network"), "mlw_deps"))
-    services = [("kvc", "kv", ("key_vault",)), ("kvw", "kv_workspace", ("key_vault",)), ("mlw", "workspace", ("aml_api", "aml_notebooks")),
-                ("stblob", "storage", ("storage_blob",)), ("stfile", "storage", ("storage_file",))]
     if "redis" in env.router.private_services:
         node(_Node("redis", "redis", ("Azure Managed Redis", names.managed_redis(), "router's shared state")))
-        services.append(("redis", "redis", ("redis",)))
     if "postgres" in env.router.private_services:
         node(_Node("postgres", "postgres", ("PostgreSQL flexible server", names.postgres_server(), "router's virtual keys")))
-        services.append(("psql", "postgres", ("postgres",)))
+    services = [(target, SERVICE_NODES[target], purposes) for target, purposes in private_endpoints(env)]
 
     # Private DNS zones: created and linked by the stack, or the landing zone's.
     group(_Group("dns", "Private DNS zones"))

@@ -60,7 +60,8 @@ class CouncilMonitoringProps:
     contacts: tuple[str, ...]
     budget_amount_usd: float
     # None (the default): the first of the month of the first apply, recorded once by a
-    # time_static resource (again only when the budget is replaced). azurerm refuses a past start date outside the current month
+    # time_static resource (again only when the budget is replaced). azurerm refuses a past
+    # start date outside the current month
     # ("Past start date should be selected within the timegrain period") and start_date is
     # ForceNew, so a fixed date breaks the first apply after its month and any later
     # computed date would re-create the budget.

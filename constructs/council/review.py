@@ -23,6 +23,8 @@ from council.errors import CouncilError
 
 # What a synthesized stack holds that is not the plan (construct metadata, cdktf's own notes).
 _NOT_THE_PLAN = ("//",)
+# A leaf one side does not have.
+_MISSING = object()
 
 
 def _synth(checkout: Path, outdir: Path, node_bin: Path | None) -> dict[str, dict]:
@@ -86,9 +88,6 @@ def _leaf_diff(path: str, before, after) -> list[str]:
     if after is not _MISSING:
         lines.append(f"      + {_show(after)}")
     return lines
-
-
-_MISSING = object()
 
 
 def stack_changes(base: dict, change: dict) -> list[str]:
