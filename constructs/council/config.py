@@ -29,8 +29,10 @@ from council.policy import (
     AutoscaleRules,
     Instances,
     RouterPolicy,
+    Schedule,
     budget_start_problem,
     replicas_problem,
+    schedule_problems,
     subnets_problem,
 )
 from council.router_image import DEFAULT_ROUTER_IMAGE, check_router_image
@@ -403,6 +405,13 @@ class Environment(_Model):
     alerts: AlertThresholds = AlertThresholds()
     keys: Keys = Keys()
     workspace: WorkspaceSettings = WorkspaceSettings()
+    # Capacity on a schedule (README "Capacity on a schedule"): recurring weekly windows in which
+    # named members keep more instances, rendered as Azure Monitor autoscale profiles. One
+    # schedule for the file rather than one per member: the peak it answers is the users' working
+    # day, one time zone and one set of hours for every member it reaches, so a window is written
+    # once and names each member it raises (`min: {role: N}`). Unset: every member runs its
+    # `instances` all week (one `default` profile).
+    schedule: Schedule | None = None
 
     @model_validator(mode="after")
     def _members(self) -> "Environment":
@@ -412,6 +421,7 @@ class Environment(_Model):
             [(index, f.role, f.to) for index, f in enumerate(self.router.fallbacks)],
             landing_zone=zones, shared_state=self.router.shared_state, virtual_keys=self.router.virtual_keys,
         )
+        problems += schedule_problems(self.schedule, [(m.role, m.instances) for m in self.members])
         if problems:  # every one, each on its own line naming its field
             raise ValueError("\n".join(f"{field}: {message}" for field, message in problems))
         return self
@@ -478,7 +488,7 @@ def _problems(exc: ValidationError, source: str, data: object) -> str:
         field = _field_path(loc, data)
         # A whole-file rule names its own field first ("router.fallbacks[1]: ..."), one per line: use it.
         for line in message.split("\n") if not loc else [message]:
-            named = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*): (.+)$", line, re.S)
+            named = re.match(r"^([a-z_]+(?:\[\d+\])?(?:\.[a-z][a-z0-9_]*(?:\[\d+\])?)*): (.+)$", line, re.S)
             problems.append(f"{source}: {named.group(1)}: {named.group(2)}" if not loc and named else f"{source}: {field}: {line}")
     return "\n".join(dict.fromkeys(problems))
 

@@ -10,10 +10,12 @@ the jsii runtime.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
+import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -236,3 +238,306 @@ def router_workers(cpu: float) -> int:
     """LiteLLM worker processes for a replica with `cpu` vCPUs: one per whole vCPU (each
     worker is single-threaded and CPU-bound under load)."""
     return max(1, int(cpu))
+
+
+# --------------------------------------------------------------------------- capacity on a schedule
+# A managed online deployment takes 12-18 minutes to add an instance ("Azure online endpoint is
+# Scaling taking long time", Azure/azureml-examples#3515, 2025-02-13; read 2026-12-03), so a rule
+# that reacts to load answers a morning peak late. `schedule:` raises members' minimum instance
+# counts in recurring weekly windows, ahead of the load; outside them each member runs its own
+# `instances`.
+#
+# How Azure Monitor reads recurring profiles ("Autoscale with multiple profiles",
+# learn.microsoft.com/azure/azure-monitor/autoscale/autoscale-multiprofile, ms.date 2024-11-01,
+# MicrosoftDocs/azure-monitor-docs@281288dc; read 2026-12-03):
+# - fixed-date profiles are evaluated first, then recurring ones, then the default profile (the one
+#   without a schedule); the first that matches the current time applies;
+# - "Autoscale transitions between profiles based on their start times. The end time for a given
+#   profile is determined by the start time of the following profile", and in a template "There's
+#   no specification ... for end time. A profile will remain active until the next profile's start
+#   time" (the weekend profile there starts Saturday 00:01 and lasts until Monday 04:00);
+# - the portal and the CLI give a recurring profile its end time by adding a second recurring
+#   profile that starts at that end, named {"name":"Auto created default scale condition","for":
+#   "<profile>"}, with the default profile's capacity and rules.
+# So one window is two recurring profiles (council.member_endpoint renders them): one at its start
+# with the window's minimum, and one at its end back to the member's own capacity, with the same
+# rules as the `default` profile, which stays as it is. The second is named "after <window>" (a
+# window name has no spaces, so the two never clash). A recurrence has one time of day and any
+# number of days (azurerm 4.55: `hours` and `minutes` MaxItems 1, `days` Monday..Sunday,
+# case-sensitive; Recurrence.frequency is always Week), so each window's start is one profile,
+# and its end one more.
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
+# "A maximum of 20 profiles can be specified" (AutoscaleSetting.profiles, maxItems 20,
+# Azure/azure-rest-api-specs monitor/resource-manager/Microsoft.Insights/stable/2022-10-01/
+# autoscale_API.json @08670c29; azurerm 4.55 `profile` MaxItems 20, internal/services/monitor/
+# monitor_autoscale_setting_resource.go; read 2026-12-03).
+MAX_AUTOSCALE_PROFILES = 20
+DEFAULT_PROFILE_NAME = "default"
+_CLOCK = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
+
+
+def _clock_minutes(value: str) -> int:
+    """HH:MM -> minutes after midnight; "24:00" (only ever an end) is 1440."""
+    if value == "24:00":
+        return MINUTES_PER_DAY
+    match = _CLOCK.match(value)
+    assert match, value
+    return int(match.group(1)) * 60 + int(match.group(2))
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def time_zone_problem(value: str) -> str | None:
+    """None for a time zone azurerm 4.55 takes for a recurrence (council.time_zones), else what is
+    wrong and the likeliest fix."""
+    from council.time_zones import AUTOSCALE_TIME_ZONES
+
+    if value in AUTOSCALE_TIME_ZONES:
+        return None
+    by_lower = {name.lower(): name for name in AUTOSCALE_TIME_ZONES}
+    close = [by_lower[c] for c in difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)]
+    if value.lower() in by_lower:
+        close = [by_lower[value.lower()]]
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    kind = ("an IANA name; Azure Monitor takes Windows time zone ids" if "/" in value else
+            "not a time zone Azure Monitor autoscale takes")
+    return (f"{value!r} is {kind}; {hint}use one of the names in constructs/council/time_zones.py "
+            "(e.g. 'Eastern Standard Time', 'W. Europe Standard Time', 'UTC')")
+
+
+class ScheduleWindow(Policy):
+    """A recurring window: on each of `days`, from `start` to `end` (HH:MM in the schedule's time
+    zone; `end` may be 24:00, midnight), each member named in `min` keeps at least that many
+    instances. A window lies within one day: a night is two windows (e.g. 19:00-24:00, 00:00-07:00)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")
+    days: tuple[str, ...] = Field(min_length=1)
+    start: str
+    end: str
+    min: dict[str, Annotated[int, Field(ge=1, le=100)]] = Field(min_length=1)
+
+    @field_validator("name")
+    @classmethod
+    def _not_default(cls, value: str) -> str:
+        if value == DEFAULT_PROFILE_NAME:
+            raise ValueError(f"{value!r} is the name of the profile outside every window; name the window after what it is for "
+                             "(e.g. business-hours)")
+        return value
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _time_of_day(cls, value: object, info) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML 1.1 reads an unquoted 19:00 as the base-60 number 1140 (08:00 stays text).
+            guess = f' (an unquoted "{_clock(value)}"?)' if 0 <= value <= MINUTES_PER_DAY else ""
+            raise ValueError(f"{value} is a number{guess}: YAML reads an unquoted HH:MM from 10:00 on as a base-60 number; "
+                             f'quote the time, e.g. {info.field_name}: "19:00"')
+        if not isinstance(value, str):
+            return value
+        if _CLOCK.match(value) or (info.field_name == "end" and value == "24:00"):
+            return value
+        last = "24:00 for midnight at the end" if info.field_name == "end" else "23:59"
+        raise ValueError(f"{value!r} is not a time of day; write HH:MM on the 24-hour clock, 00:00 to {last}")
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for day in value:
+            if day not in WEEKDAYS:
+                close = [d for d in WEEKDAYS if d.lower().startswith(day.lower()[:3])] if len(day) >= 2 else []
+                close = close or difflib.get_close_matches(day.title(), WEEKDAYS, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ValueError(f"{day!r} is not a day of the week; {hint}write days in full: {', '.join(WEEKDAYS)} "
+                                 "(as Azure Monitor takes them)")
+        repeated = sorted({d for d in value if value.count(d) > 1}, key=WEEKDAYS.index)
+        if repeated:
+            raise ValueError(f"{', '.join(repeated)} listed more than once; list each day once")
+        return value
+
+    @model_validator(mode="after")
+    def _within_a_day(self) -> "ScheduleWindow":
+        if self.end_minute <= self.start_minute:
+            raise ValueError(f"end {self.end} is not after start {self.start}; a window lies within one day (end 24:00 is "
+                             "midnight): split a night into two windows, e.g. 19:00-24:00 and 00:00-07:00 on the following days")
+        return self
+
+    @property
+    def start_minute(self) -> int:
+        return _clock_minutes(self.start)
+
+    @property
+    def end_minute(self) -> int:
+        return _clock_minutes(self.end)
+
+    @property
+    def week_days(self) -> tuple[str, ...]:
+        """`days` in week order (Monday first)."""
+        return tuple(sorted(self.days, key=WEEKDAYS.index))
+
+    def occurrences(self) -> list[tuple[int, int]]:
+        """[start, end) of each occurrence, in minutes after Monday 00:00."""
+        return [(WEEKDAYS.index(d) * MINUTES_PER_DAY + self.start_minute, WEEKDAYS.index(d) * MINUTES_PER_DAY + self.end_minute)
+                for d in self.week_days]
+
+    @property
+    def hours_per_week(self) -> float:
+        return len(self.days) * (self.end_minute - self.start_minute) / 60
+
+    def summary(self) -> str:
+        """`Monday-Friday 07:30-19:00`."""
+        return f"{day_span(self.week_days)} {self.start}-{self.end}"
+
+
+def day_span(days: tuple[str, ...]) -> str:
+    """Week-ordered days, consecutive runs joined: ('Monday'..'Friday') -> 'Monday-Friday'."""
+    indexes = sorted(WEEKDAYS.index(d) for d in days)
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return ", ".join(WEEKDAYS[r[0]] if len(r) == 1 else f"{WEEKDAYS[r[0]]}-{WEEKDAYS[r[-1]]}" for r in runs)
+
+
+class Schedule(Policy):
+    """Recurring windows of raised minimum capacity, in one time zone (a Windows time zone id, as
+    Azure Monitor takes it). One schedule for the whole council: its users' working hours are
+    one set of hours in one time zone, and a peak reaches every member it routes to at once, so a
+    window names every member it raises (`min: {role: N}`); a member named in no window keeps its
+    single `default` profile."""
+
+    time_zone: str
+    windows: tuple[ScheduleWindow, ...] = Field(min_length=1)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        problem = time_zone_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Schedule":
+        seen: dict[str, int] = {}
+        for index, window in enumerate(self.windows):
+            if window.name in seen:
+                raise ValueError(f"windows[{index}] is named {window.name!r} like windows[{seen[window.name]}]; "
+                                 "give each window its own name (it names the window's autoscale profiles)")
+            seen[window.name] = index
+        return self
+
+    def windows_of(self, role: str) -> list[tuple[int, ScheduleWindow]]:
+        """(index, window) of every window that names `role`."""
+        return [(index, w) for index, w in enumerate(self.windows) if role in w.min]
+
+
+@dataclass(frozen=True)
+class ScheduledProfile:
+    """One recurring autoscale profile: from `hour`:`minute` on each of `days` (the schedule's
+    time zone) until the next profile starts, the member keeps `minimum` to `maximum` instances."""
+
+    name: str
+    window: str
+    minimum: int
+    default: int
+    maximum: int
+    days: tuple[str, ...]
+    hour: int
+    minute: int
+
+
+def after_window_profile_name(window: str) -> str:
+    return f"after {window}"
+
+
+def scheduled_profiles(role: str, instances: Instances, schedule: "Schedule | None") -> tuple[ScheduledProfile, ...]:
+    """The recurring profiles `role` gets besides its `default` one (none without a window naming it):
+    per window, one at its start with the window's minimum, and one at its end back to
+    `instances`, on the days where no other window of this member starts at that moment."""
+    if schedule is None:
+        return ()
+    mine = [w for _, w in schedule.windows_of(role)]
+    starts = {start % MINUTES_PER_WEEK for w in mine for start, _ in w.occurrences()}
+    out: list[ScheduledProfile] = []
+    for window in mine:
+        level = window.min[role]
+        out.append(ScheduledProfile(name=window.name, window=window.name, minimum=level, default=max(level, instances.default),
+                                    maximum=instances.max, days=window.week_days, hour=window.start_minute // 60,
+                                    minute=window.start_minute % 60))
+        ends = sorted({end % MINUTES_PER_WEEK for _, end in window.occurrences()} - starts)
+        if ends:
+            at = ends[0] % MINUTES_PER_DAY  # every occurrence ends at the same time of day
+            days = tuple(sorted({WEEKDAYS[end // MINUTES_PER_DAY] for end in ends}, key=WEEKDAYS.index))
+            out.append(ScheduledProfile(name=after_window_profile_name(window.name), window=window.name, minimum=instances.min,
+                                        default=instances.default, maximum=instances.max, days=days, hour=at // 60, minute=at % 60))
+    return tuple(out)
+
+
+def scheduled_hours_per_week(role: str, instances: Instances, schedule: "Schedule | None") -> dict[int, float]:
+    """Hours a week `role` spends at each minimum instance count: its windows' hours at their
+    minimum, the rest of the 168 at `instances.min`. Only counts with hours, lowest first."""
+    hours: dict[int, float] = {}
+    for _, window in (schedule.windows_of(role) if schedule else []):
+        hours[window.min[role]] = hours.get(window.min[role], 0.0) + window.hours_per_week
+    hours[instances.min] = hours.get(instances.min, 0.0) + MINUTES_PER_WEEK / 60 - sum(hours.values())
+    return {level: h for level, h in sorted(hours.items()) if h > 0}
+
+
+def member_schedule_problems(role: str, instances: Instances, schedule: "Schedule | None", *,
+                             instances_field: str = "instances") -> list[tuple[str, str]]:
+    """(field, problem) for `role` under `schedule`: a window minimum outside [instances.min,
+    instances.max], two of its windows overlapping, more profiles than Azure Monitor takes.
+    `instances_field` is how messages name the member's instances (a file: members[0] (pacer).instances)."""
+    if schedule is None:
+        return []
+    problems: list[tuple[str, str]] = []
+    mine = schedule.windows_of(role)
+    for index, window in mine:
+        level = window.min[role]
+        if level > instances.max:
+            problems.append((f"schedule.windows[{index}].min.{role}",
+                             f"{level} is above {instances_field}.max ({instances.max}); a window raises the minimum within the "
+                             f"member's range: raise {instances_field}.max (and quota) or lower this to {instances.max} or less"))
+        elif level < instances.min:
+            problems.append((f"schedule.windows[{index}].min.{role}",
+                             f"{level} is below {instances_field}.min ({instances.min}), which holds all week anyway; raise it "
+                             f"above {instances.min} or leave {role} out of window {window.name!r}"))
+    for position, (first_index, first) in enumerate(mine):
+        for second_index, second in mine[position + 1:]:
+            if any(a < d and c < b for a, b in first.occurrences() for c, d in second.occurrences()):
+                problems.append((f"schedule.windows[{second_index}]",
+                                 f"window {second.name!r} ({second.summary()}) overlaps window {first.name!r} ({first.summary()}) "
+                                 f"for {role}: a member has one minimum at a time; move one of them, or drop {role} from one"))
+    if not problems:
+        count = 1 + len(scheduled_profiles(role, instances, schedule))
+        if count > MAX_AUTOSCALE_PROFILES:
+            problems.append(("schedule.windows",
+                             f"{role} would get {count} autoscale profiles (its default, and a start and an end for each of its "
+                             f"{len(mine)} windows); Azure Monitor takes at most {MAX_AUTOSCALE_PROFILES} per autoscale setting: "
+                             "merge windows with the same hours into one that lists all their days"))
+    return problems
+
+
+def schedule_problems(schedule: "Schedule | None", members: "list[tuple[str, Instances]]") -> list[tuple[str, str]]:
+    """(field, problem) for every rule of `schedule` that needs the members: each role a window
+    names is a member's, and every member_schedule_problems. `members`: (role, instances) in file order."""
+    if schedule is None:
+        return []
+    roles = [role for role, _ in members]
+    problems: list[tuple[str, str]] = []
+    for index, window in enumerate(schedule.windows):
+        for role in window.min:
+            if role not in roles:
+                close = difflib.get_close_matches(role, roles, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append((f"schedule.windows[{index}].min.{role}",
+                                 f"{role!r} is not a council member role; {hint}name one of the members: {', '.join(roles)}"))
+    for position, (role, instances) in enumerate(members):
+        problems += member_schedule_problems(role, instances, schedule, instances_field=f"members[{position}] ({role}).instances")
+    return problems
