@@ -27,7 +27,7 @@ from council.router_app import RouterAppProps
 from council.router_contract import telemetry_environment
 from council.router_database import RouterDatabaseProps
 from council.router_state import RouterStateProps
-from council.policy import APPS_SUBNET_MAX_PREFIX, ROUTER_TIME_BUDGET_SECONDS
+from council.policy import APPS_SUBNET_MAX_PREFIX, ROUTER_TIME_BUDGET_SECONDS, Schedule
 from council.secret_bundle import BundleSecret, SecretBundle, SecretBundleProps
 from council.sizing import router_concurrent_requests
 from council.smoke_job import SmokeJobProps
@@ -151,6 +151,7 @@ def member_props(
     token_ready: tuple[ITerraformDependable, ...],
     egress_ready: tuple[ITerraformDependable, ...],
     key_slot: str = "primary",
+    schedule: Schedule | None = None,
 ) -> CouncilMemberEndpointProps:
     needs_token = member.model.needs_token
     return CouncilMemberEndpointProps(
@@ -167,6 +168,7 @@ def member_props(
         description=f"{member.display_name}: {member.description}",
         instances=member.instances,
         autoscale=member.autoscale,
+        schedule=schedule,
         request_timeout_seconds=member.request_timeout_seconds,
         max_concurrent_requests_per_instance=member.max_concurrent_requests_per_instance,
         tags=at.tags,

@@ -40,6 +40,7 @@ from cdktf_cdktf_provider_azurerm.monitor_autoscale_setting import (
     MonitorAutoscaleSetting,
     MonitorAutoscaleSettingProfile,
     MonitorAutoscaleSettingProfileCapacity,
+    MonitorAutoscaleSettingProfileRecurrence,
     MonitorAutoscaleSettingProfileRule,
     MonitorAutoscaleSettingProfileRuleMetricTrigger,
     MonitorAutoscaleSettingProfileRuleScaleAction,
@@ -49,7 +50,16 @@ from constructs import Construct
 from council.azapi import AzapiAction, AzapiActionRead, AzapiResource, Timeouts
 from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
-from council.policy import MAX_REQUEST_TIMEOUT_SECONDS, AutoscaleRules, Instances, request_timeout_problem
+from council.policy import (
+    DEFAULT_PROFILE_NAME,
+    MAX_REQUEST_TIMEOUT_SECONDS,
+    AutoscaleRules,
+    Instances,
+    Schedule,
+    member_schedule_problems,
+    request_timeout_problem,
+    scheduled_profiles,
+)
 from council.metrics import metric_problem
 from council.model_source import CatalogModel, ContainerModel
 from council.naming import check
@@ -108,6 +118,9 @@ class CouncilMemberEndpointProps:
     description: str = ""
     instances: Instances = Instances()
     autoscale: AutoscaleRules = AutoscaleRules()
+    # Recurring windows of raised minimum instances (council.policy.Schedule); the windows that
+    # name this role become recurring autoscale profiles beside `default`. None: `default` only.
+    schedule: Schedule | None = None
     probes: ProbeTimings = ProbeTimings()
     request_timeout_seconds: int = 90
     max_concurrent_requests_per_instance: int = 8
@@ -323,6 +336,9 @@ class CouncilMemberEndpoint(Construct):
         problem = metric_problem(DEPLOYMENT_METRIC_NAMESPACE, props.autoscale.metric)
         if problem:
             raise PropsError(path, "autoscale.metric", props.autoscale.metric, f"a published deployment metric ({problem})")
+        for field_name, problem in member_schedule_problems(props.role, props.instances, props.schedule)[:1]:
+            raise PropsError(path, "schedule", field_name, f"windows Azure Monitor can run for instances {props.instances.min}-"
+                                                           f"{props.instances.max} ({problem})")
         problem = request_timeout_problem(props.request_timeout_seconds)
         if problem:
             raise PropsError(path, "request_timeout_seconds", props.request_timeout_seconds, f"1 to {MAX_REQUEST_TIMEOUT_SECONDS} ({problem})")
@@ -398,6 +414,30 @@ class CouncilMemberEndpoint(Construct):
                 ),
             )
 
+        def profile(name: str, minimum: int, default: int, maximum: int,
+                    recurrence: MonitorAutoscaleSettingProfileRecurrence | None = None) -> MonitorAutoscaleSettingProfile:
+            return MonitorAutoscaleSettingProfile(
+                name=name,
+                capacity=MonitorAutoscaleSettingProfileCapacity(default=default, minimum=minimum, maximum=maximum),
+                recurrence=recurrence,
+                rule=[
+                    rule("GreaterThan", rules.scale_out_above, "Increase", rules.scale_out_cooldown_minutes),
+                    rule("LessThan", rules.scale_in_below, "Decrease", rules.scale_in_cooldown_minutes),
+                ],
+            )
+
+        instances = props.instances
+        # `default` first and unchanged; then, for each window naming this role, a recurring profile
+        # at its start and one at its end (council.policy: a recurring profile lasts until the next
+        # one starts, so the end is a profile of its own). Same rules in every profile.
+        profiles = [profile(DEFAULT_PROFILE_NAME, instances.min, instances.default, instances.max)]
+        for scheduled in scheduled_profiles(props.role, instances, props.schedule):
+            assert props.schedule is not None
+            profiles.append(profile(
+                scheduled.name, scheduled.minimum, scheduled.default, scheduled.maximum,
+                MonitorAutoscaleSettingProfileRecurrence(timezone=props.schedule.time_zone, days=list(scheduled.days),
+                                                         hours=[scheduled.hour], minutes=[scheduled.minute]),
+            ))
         return MonitorAutoscaleSetting(
             self,
             "autoscale",
@@ -405,19 +445,6 @@ class CouncilMemberEndpoint(Construct):
             resource_group_name=props.resource_group_name,
             location=props.location,
             target_resource_id=self.deployment.id,
-            profile=[
-                MonitorAutoscaleSettingProfile(
-                    name="default",
-                    capacity=MonitorAutoscaleSettingProfileCapacity(
-                        default=props.instances.default,
-                        minimum=props.instances.min,
-                        maximum=props.instances.max,
-                    ),
-                    rule=[
-                        rule("GreaterThan", rules.scale_out_above, "Increase", rules.scale_out_cooldown_minutes),
-                        rule("LessThan", rules.scale_in_below, "Decrease", rules.scale_in_cooldown_minutes),
-                    ],
-                )
-            ],
+            profile=profiles,
             tags=dict(props.tags),
         )

@@ -138,6 +138,7 @@ class CouncilStack(TerraformStack):
                     token_ready=(token.resource,) if token else (),
                     egress_ready=workspace.egress_ready,
                     key_slot=member_key_slot(member, env.keys),
+                    schedule=env.schedule,
                 ),
             )
             for member in env.members
