@@ -12,10 +12,15 @@ from council.catalog import Catalog, load_catalog
 from council.config import Environment
 from council.egress import required_fqdns
 from council.naming import names_for
+from council.policy import day_span, scheduled_hours_per_week
 from council.sizing import gpu_need_gb, quota_needed
 
 HOURS_PER_MONTH = 730
 SECONDS_PER_MONTH = HOURS_PER_MONTH * 3600
+HOURS_PER_WEEK = 7 * 24
+# A schedule repeats weekly: a month of 730 hours is 730/168 = 4.345 weeks, so a window of N hours
+# a week is N x 730/168 hours a month.
+WEEKS_PER_MONTH = HOURS_PER_MONTH / HOURS_PER_WEEK
 NOT_COUNTED = (
     "storage (workspace storage account, Key Vault operations)",
     "network egress, and data processed by the firewall and the private endpoints (per GB)",
@@ -134,6 +139,9 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         "hourly_min_usd": _round(sum((m.hourly_usd or 0) * m.instances_min for m in members) + router.hourly_usd_per_replica * router.replicas_min
                                  + sum(p.hourly_usd for p in platform)),
     }
+    schedule = schedule_section(env, catalog)
+    if schedule is not None:
+        totals["monthly_schedule_usd"] = _round(sum(m["monthly_usd"] for m in schedule["members"]) + router.monthly_min_usd + fixed_monthly)
     return {
         "environment": stack,
         "location": env.location,
@@ -143,6 +151,7 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         "totals": totals,
         "budget_usd": env.budget.amount_usd,
         "quota": [asdict(q) for q in quota],
+        **({"schedule": schedule} if schedule is not None else {}),
         "prices": {
             "as_of": catalog.as_of,
             "region": catalog.price_region,
@@ -183,8 +192,39 @@ def platform_rows(env: Environment, catalog: Catalog) -> list[PlatformRow]:
     return rows
 
 
+def schedule_section(env: Environment, catalog: Catalog) -> dict | None:
+    """What the environment's schedule costs (None without one): per window its hours; per member
+    the hours a month at each minimum instance count (its windows' at their minimum, the rest of
+    the week at instances.min) and what those hours cost at its SKU's hourly price. Autoscale
+    may add instances above these minimums under load; they are the floor, not a forecast."""
+    if env.schedule is None:
+        return None
+    windows = [{
+        "name": w.name, "days": list(w.week_days), "start": w.start, "end": w.end, "min": dict(w.min),
+        "hours_per_week": w.hours_per_week, "hours_per_month": _round(w.hours_per_week * WEEKS_PER_MONTH),
+    } for w in env.schedule.windows]
+    members = []
+    for member in env.members:
+        sku = catalog.skus.get(member.sku)
+        hourly = sku.hourly_usd if sku else 0.0
+        weekly = scheduled_hours_per_week(member.role, member.instances, env.schedule)
+        monthly = sum(level * hours for level, hours in weekly.items()) * WEEKS_PER_MONTH * hourly
+        members.append({
+            "role": member.role,
+            "windows": [w.name for _, w in env.schedule.windows_of(member.role)],
+            "hours_per_month": [{"instances": level, "hours": _round(hours * WEEKS_PER_MONTH)} for level, hours in weekly.items()],
+            "monthly_usd": _round(monthly),
+            "above_min_usd": _round(monthly - hourly * HOURS_PER_MONTH * member.instances.min),
+        })
+    return {"time_zone": env.schedule.time_zone, "weeks_per_month": round(WEEKS_PER_MONTH, 4), "windows": windows, "members": members}
+
+
 def minimum_monthly_cost(env: Environment, stack: str, catalog: Catalog | None = None) -> float:
-    return describe(env, stack, catalog)["totals"]["monthly_min_usd"]
+    """The least the council costs a month: every member at min instances -- or, with a schedule,
+    at its scheduled minimum hour by hour -- the router at min replicas, and the platform. The
+    budget check compares the budget with this."""
+    totals = describe(env, stack, catalog)["totals"]
+    return totals.get("monthly_schedule_usd", totals["monthly_min_usd"])
 
 
 def _money(value: float | None) -> str:
@@ -219,6 +259,8 @@ def format_table(data: dict) -> str:
         if index in (0, len(rows) - 2):
             lines.append("  ".join("-" * w for w in widths))
     lines.append(f"budget: {_money(data['budget_usd'])} per month")
+    if "schedule" in data:
+        lines += _schedule_lines(data)
     lines.append("")
     lines.append("quota (vCPUs per VM family at max scale; (+20%): ceil(1.2 x instances) x cores per deployment):")
     for q in data["quota"]:
@@ -233,3 +275,22 @@ def format_table(data: dict) -> str:
     lines.append("not counted:")
     lines += [f"  - {item}" for item in data["not_counted"]]
     return "\n".join(lines) + "\n"
+
+
+def _schedule_lines(data: dict) -> list[str]:
+    schedule = data["schedule"]
+    lines = ["", f"schedule ({schedule['time_zone']}): minimum instances by the hour; a month is "
+                 f"{data['prices']['hours_per_month']} h = {schedule['weeks_per_month']:.2f} weeks"]
+    for w in schedule["windows"]:
+        raised = ", ".join(f"{role} {n}" for role, n in w["min"].items())
+        lines.append(f"  window {w['name']}: {day_span(tuple(w['days']))} {w['start']}-{w['end']}, {w['hours_per_week']:g} h a week "
+                     f"= {w['hours_per_month']:,.2f} h a month; min {raised}")
+    width = max(len(m["role"]) for m in schedule["members"]) + 1
+    for m in schedule["members"]:
+        hours = " + ".join(f"{h['instances']} x {h['hours']:,.2f} h" for h in m["hours_per_month"])
+        extra = f" (+{_money(m['above_min_usd'])} on monthly@min)" if m["windows"] else " (no window)"
+        lines.append(f"  {(m['role'] + ':').ljust(width)} {hours} a month = {_money(m['monthly_usd'])}{extra}")
+    t = data["totals"]
+    lines.append(f"monthly@schedule: {_money(t['monthly_schedule_usd'])} (every member at its scheduled minimum, the router at min "
+                 f"replicas, the platform; monthly@min {_money(t['monthly_min_usd'])}): the floor the budget is checked against")
+    return lines
