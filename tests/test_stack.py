@@ -92,7 +92,9 @@ def test_autoscale_targets_each_deployment_with_min_one(stacks, name):
     for role, setting in autoscale.items():
         dep_id = ref("azapi_resource", key_of(stack, "azapi_resource", deployments[role]), "id")
         assert setting["target_resource_id"] == dep_id
-        (profile,) = setting["profile"]
+        # The `default` profile; the recurring ones of a schedule are tests/test_schedule.py's.
+        profile = setting["profile"][0]
+        assert profile["name"] == "default" and "recurrence" not in profile
         cap = profile["capacity"]
         assert 1 <= cap["minimum"] <= cap["default"] <= cap["maximum"]
         assert cap["default"] == deployments[role]["body"]["sku"]["capacity"]
