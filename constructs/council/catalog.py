@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from typing import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +12,45 @@ import yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 BYTES_PER_PARAM = {"fp32": 4, "bf16": 2, "fp16": 2, "int8": 1, "int4": 0.5}
+# Bytes of the parameters a quantized checkpoint keeps in 16 bits: the token embeddings and
+# the output head (GPTQ/AWQ quantize only the transformer blocks' linear layers; TGI's
+# bitsandbytes path does the same: layers/bnb.py wraps only get_linear's weights).
+DENSE_BYTES_PER_PARAM = 2
+
+
+@dataclass(frozen=True)
+class Quantization:
+    """How a model's linear weights are stored on the GPU.
+
+    `bits_per_weight` counts what each quantized weight costs in memory, side data included:
+    - gptq / awq (a pre-quantized checkpoint): `bits` per weight plus, per group of
+      `group_size` weights, one fp16 scale and one packed `bits`-bit zero point (the
+      qweight/qzeros/scales tensors of both formats; TGI layers/gptq/__init__.py GPTQWeight).
+    - bitsandbytes-nf4 / -fp4 (TGI quantizes the 16-bit checkpoint at load): 4 bits plus
+      bitsandbytes' double-quantized absmax, one 8-bit value per 64-weight block and one fp32
+      per 256 blocks (TGI 3.3.2 layers/bnb.py: Params4bit(compress_statistics=True), default
+      blocksize 64).
+    - bitsandbytes (LLM.int8): 8 bits plus one fp32 scale per output row (<0.01 bit; counted as 8).
+    """
+
+    method: str
+    bits: int = 4
+    group_size: int = 128
+    prequantized: bool = True  # False: the server quantizes the 16-bit checkpoint at load
+
+    @property
+    def bits_per_weight(self) -> float:
+        if self.method in ("gptq", "awq"):
+            return self.bits + (16 + self.bits) / self.group_size
+        if self.method in ("bitsandbytes-nf4", "bitsandbytes-fp4"):
+            return 4 + 8 / 64 + 32 / (64 * 256)
+        if self.method == "bitsandbytes":
+            return 8.0
+        raise ValueError(f"unknown quantization method {self.method!r}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.method.upper() if self.prequantized else self.method} {self.bits}-bit"
 
 
 @dataclass(frozen=True)
@@ -25,7 +64,14 @@ class GpuSku:
     upgrade_reserve: bool  # Azure ML keeps 20% extra quota for upgrades
     hourly_usd: float
     memory_bandwidth_gb_s: float  # per GPU (catalog/gpu_skus.yaml `gpus`)
+    # CUDA compute capability of the GPU (catalog/gpu_skus.yaml `gpus`, which always sets it;
+    # the default serves hypothetical SKUs built in tests).
+    compute_capability: tuple[int, int] = (8, 0)
     retired: str | None = None
+
+    @property
+    def compute_capability_text(self) -> str:
+        return ".".join(map(str, self.compute_capability))
 
     @property
     def total_gpu_memory_gb(self) -> float:
@@ -60,10 +106,40 @@ class ModelFacts:
     allowed_skus: tuple[str, ...] | None  # None: the catalog does not restrict
     hf_id: str | None
     hf_gated: bool
+    # config.json facts the quantized footprint needs, and the architecture the server picks
+    # kernels and dtype by.
+    # (catalog/models.yaml always sets them; the defaults serve hypothetical models built in tests)
+    model_type: str = "llama"
+    vocab_size: int = 0
+    hidden_size: int = 0
+    tied_embeddings: bool = False
+    quantization: Quantization | None = None
+    quantized_from: str | None = None  # the catalog key of the 16-bit model this checkpoint quantizes
+
+    @property
+    def dense_params_b(self) -> float:
+        """Billions of parameters in the token embeddings and output head (one matrix if tied)."""
+        return self.vocab_size * self.hidden_size * (1 if self.tied_embeddings else 2) / 1e9
 
     @property
     def weights_gb(self) -> float:
-        return self.params_b * BYTES_PER_PARAM[self.dtype]
+        if self.quantization is None:
+            return self.params_b * BYTES_PER_PARAM[self.dtype]
+        quantized = self.params_b - self.dense_params_b
+        return quantized * self.quantization.bits_per_weight / 8 + self.dense_params_b * DENSE_BYTES_PER_PARAM
+
+    @property
+    def weights_explained(self) -> str:
+        """The weights' footprint with its arithmetic, for messages."""
+        if self.quantization is None:
+            return f"{self.weights_gb:.1f} GB {self.dtype} weights ({self.params_b:g} B params x {BYTES_PER_PARAM[self.dtype]:g} bytes)"
+        q = self.quantization
+        return (f"{self.weights_gb:.2f} GB {q.label} weights ({self.params_b - self.dense_params_b:.2f} B params x "
+                f"{q.bits_per_weight:.3f} bits + {self.dense_params_b:.2f} B embedding params x 16 bits)")
+
+    def quantized_at_load(self, method: str) -> "ModelFacts":
+        """These facts once the server quantizes the 16-bit checkpoint with `method` at load."""
+        return replace(self, quantization=Quantization(method=method, bits=8 if method == "bitsandbytes" else 4, prequantized=False))
 
     def kv_cache_gb(self, tokens: int) -> float:
         """Keys and values for `tokens` tokens of one sequence, in the model's dtype."""
@@ -161,10 +237,21 @@ def registry_replica(catalog: "Catalog", location: str, chosen: str | None) -> s
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     sku_data, model_data, region_data = _read("gpu_skus.yaml"), _read("models.yaml"), _read("regions.yaml")
-    bandwidth = {gpu: facts["memory_bandwidth_gb_s"] for gpu, facts in sku_data["gpus"].items()}
-    skus = {name: GpuSku(name=name, memory_bandwidth_gb_s=bandwidth[facts["gpu"]], **facts) for name, facts in sku_data["skus"].items()}
+    gpus = sku_data["gpus"]
+    skus = {
+        name: GpuSku(
+            name=name,
+            memory_bandwidth_gb_s=gpus[facts["gpu"]]["memory_bandwidth_gb_s"],
+            compute_capability=tuple(int(part) for part in str(gpus[facts["gpu"]]["compute_capability"]).split(".")),
+            **facts,
+        )
+        for name, facts in sku_data["skus"].items()
+    }
     models = {}
-    for key, facts in model_data["models"].items():
+    entries = model_data["models"]
+    for key, facts in entries.items():
+        if "quantized_from" in facts:
+            continue
         catalog = facts.get("catalog") or {"status": "absent"}
         hf = facts.get("huggingface") or {}
         models[key] = ModelFacts(
@@ -181,6 +268,25 @@ def load_catalog() -> Catalog:
             allowed_skus=tuple(catalog["allowed_skus"]) if "allowed_skus" in catalog else None,
             hf_id=hf.get("id"),
             hf_gated=bool(hf.get("gated")),
+            model_type=facts["model_type"],
+            vocab_size=facts["vocab_size"],
+            hidden_size=facts["hidden_size"],
+            tied_embeddings=bool(facts["tie_word_embeddings"]),
+        )
+    # A quantized checkpoint has its 16-bit model's shape; only where it comes from and how its
+    # weights are stored differ (served from Hugging Face, never from the Azure ML catalog).
+    for key, facts in entries.items():
+        if "quantized_from" not in facts:
+            continue
+        hf = facts["huggingface"]
+        models[key] = replace(
+            models[facts["quantized_from"]],
+            key=key,
+            dtype="fp16",  # GPTQ/AWQ run in float16 (TGI models/__init__.py get_model)
+            catalog_asset=None, catalog_status="absent", catalog_retired=None, allowed_skus=None,
+            hf_id=hf["id"], hf_gated=bool(hf.get("gated")),
+            quantization=Quantization(**facts["quantization"]),
+            quantized_from=facts["quantized_from"],
         )
     return Catalog(
         skus=skus,

@@ -386,7 +386,7 @@ class CouncilMemberEndpoint(Construct):
         )
 
     def _server_variables(self, source: ContainerModel) -> dict[str, str]:
-        variables = source.environment()
+        variables = source.environment(self.props.instance_type)
         if source.needs_token:
             # `$${` is Terraform's escape for a literal `${`: Azure ML receives
             # ${{azureml://connections/...}} and injects the secret at container start.

@@ -119,6 +119,9 @@ class ContainerModel(Policy):
     hf_model_id: str = Field(pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
     hf_token_required: bool = False
     max_model_len: int = Field(ge=512, le=1_048_576)
+    # Quantize the 16-bit checkpoint at load (the runtime's methods, e.g. TGI's bitsandbytes-nf4).
+    # A pre-quantized checkpoint (GPTQ, AWQ) needs nothing here: its format is in the catalog.
+    quantize: Literal[tuple(sorted({m for r in RUNTIMES.values() for m in r.quantize_at_load}))] | None = None  # type: ignore[valid-type]
     port: int = Field(default=0, ge=1, le=65535)  # default: the runtime's port
     env: dict[str, str] = {}
 
@@ -172,7 +175,11 @@ class ContainerModel(Policy):
         return self.image.split("/", 1)[0]
 
     def facts(self, catalog: "Catalog") -> "ModelFacts | None":
-        return catalog.model_for_hf(self.hf_model_id)
+        """The catalog's facts for the checkpoint, as served: quantized at load if `quantize` says so."""
+        facts = catalog.model_for_hf(self.hf_model_id)
+        if facts is not None and self.quantize is not None and facts.quantization is None:
+            return facts.quantized_at_load(self.quantize)
+        return facts
 
     def served_tokens(self, facts: "ModelFacts") -> int:
         return self.max_model_len
@@ -182,7 +189,8 @@ class ContainerModel(Policy):
         hosts = None if image_hosts is None else (*image_hosts, *self.server.weights_hosts(catalog.egress))
         return Egress(hosts, "model.image", self.image_host, "image_registries")
 
-    smaller_fit_hint: ClassVar[str] = " or lower max_model_len"
+    smaller_fit_hint: ClassVar[str] = (", lower max_model_len, or serve it quantized (model.quantize: bitsandbytes-nf4, "
+                                       "or a GPTQ/AWQ checkpoint from catalog/models.yaml)")
 
     def problems(self, facts: "ModelFacts", sku: str | None, catalog: "Catalog") -> list[tuple[str, str]]:
         found = []
@@ -192,11 +200,28 @@ class ContainerModel(Policy):
         if facts.hf_gated and not self.hf_token_required:
             found.append(("model.hf_token_required", f"{facts.hf_id} is gated on Hugging Face and cannot be downloaded without "
                                                      "a token; set hf_token_required: true"))
+        if self.quantize is not None and facts.quantized_from is not None:
+            found.append(("model.quantize", f"{facts.hf_id} is already a {facts.quantization.label} checkpoint; remove quantize "
+                                            f"(or quantize the 16-bit {facts.quantized_from} at load instead)"))
+        if facts.quantization is not None:
+            clashing = sorted({self.server.quantize_variable, "DTYPE"} & set(self.env))
+            if clashing:
+                found.append(("model.env", f"{', '.join(clashing)} cannot be set for a quantized model ({self.server.name} chooses "
+                                           "the format and float16 itself, and refuses DTYPE with QUANTIZE); remove it"))
+        gpu = catalog.skus.get(sku) if sku is not None else None
+        if gpu is not None:
+            found += [("sku", message) for message in self.server.problems(facts, gpu)]
         return found
 
-    def environment(self) -> dict[str, str]:
-        """The server's environment variables, without the token."""
-        return self.server.environment(model_id=self.hf_model_id, max_model_len=self.max_model_len, port=self.port, extra=self.env)
+    def environment(self, sku: str | None = None) -> dict[str, str]:
+        """The server's environment variables on `sku`, without the token."""
+        from council.catalog import load_catalog  # the catalog is project data, read once
+
+        catalog = load_catalog()
+        facts = self.facts(catalog)
+        quantize = self.server.quantize_setting(facts, catalog.skus.get(sku or "")) if facts is not None else None
+        return self.server.environment(model_id=self.hf_model_id, max_model_len=self.max_model_len, port=self.port,
+                                       extra=self.env, quantize=quantize)
 
 
 ModelSource = Annotated[Union[CatalogModel, ContainerModel], Field(discriminator="source")]

@@ -23,6 +23,12 @@ def gpu_need(model: ModelFacts, tokens: int) -> float:
     return model.weights_gb + model.kv_cache_gb(tokens) + GPU_RUNTIME_OVERHEAD_GB
 
 
+def max_tokens_fitting(model: ModelFacts, usable_gb: float) -> int:
+    """The longest KV cache (tokens) `model` can have within `usable_gb` (negative: not even the weights fit)."""
+    per_token = model.kv_cache_gb(1)
+    return math.floor(round((usable_gb - model.weights_gb - GPU_RUNTIME_OVERHEAD_GB) / per_token, 6))
+
+
 def gpu_need_gb(member: Member, catalog: Catalog | None = None) -> float | None:
     """GPU memory a member needs (weights + KV cache + runtime), or None if its model is unknown."""
     catalog = catalog or load_catalog()

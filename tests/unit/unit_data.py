@@ -18,6 +18,25 @@ def raw(name: str) -> dict:
     return copy.deepcopy(_CACHE[name])
 
 
+def with_member(data: dict, predicate) -> int:
+    """Index of `data`'s first member matching `predicate`; if it has none, the first such member of
+    another shipped environment file is put in its place (same role, or appended), so a case built
+    on dev can still use a kind of member only prod ships (e.g. a catalog model on an A100)."""
+    for index, member in enumerate(data["members"]):
+        if predicate(member):
+            return index
+    for path in sorted((ROOT / "environments").glob("*.yaml")):
+        for member in raw(path.stem)["members"]:
+            if predicate(member):
+                same_role = [i for i, m in enumerate(data["members"]) if m["role"] == member["role"]]
+                if same_role:
+                    data["members"][same_role[0]] = member
+                    return same_role[0]
+                data["members"].append(member)
+                return len(data["members"]) - 1
+    raise AssertionError("no environment file has such a member")
+
+
 def model_facts(**overrides):
     """A 7B bf16 model's catalog facts (32 layers, 8 KV heads of 128), changed by `overrides`."""
     from council.catalog import ModelFacts
