@@ -65,7 +65,8 @@ def test_describe_json_carries_the_same_numbers(name):
 
 
 def test_describe_quota_includes_the_upgrade_reserve_where_it_applies():
-    data = json.loads(_council("describe", "dev", "--format", "json").stdout)
+    # prod runs members on both an exempt family (A100) and one with the reserve (A10).
+    data = json.loads(_council("describe", "prod", "--format", "json").stdout)
     quota = {q["family"]: q["vcpus_needed_at_max"] for q in data["quota"]}
     a100 = sum(m["instances_max"] for m in data["members"] if "A100" in m["sku"]) * 24
     # Per deployment ceil(1.2 x instances) x cores (Azure ML docs: 10 instances of a 4-core

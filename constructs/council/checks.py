@@ -36,6 +36,7 @@ from council.sizing import (
     GPU_MEMORY_HEADROOM,
     GPU_RUNTIME_OVERHEAD_GB,
     gpu_need,
+    max_tokens_fitting,
     member_slots,
     quota_needed,
     router_concurrency_limit,
@@ -257,12 +258,14 @@ def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]
         needed = gpu_need(model, tokens)
         usable = sku.total_gpu_memory_gb * GPU_MEMORY_HEADROOM
         if needed > usable:
+            fitting = max_tokens_fitting(model, usable)
+            room = (f"; {fitting} tokens would fit" if fitting >= 512 and source.smaller_fit_hint else "")
             problems.append(Problem(
                 f"{where}.sku",
-                f"{model.key} needs ~{needed:.1f} GB of GPU memory ({model.weights_gb:.1f} GB {model.dtype} weights + "
+                f"{model.key} needs ~{needed:.1f} GB of GPU memory ({model.weights_explained} + "
                 f"{model.kv_cache_gb(tokens):.1f} GB KV cache for {tokens} tokens + {GPU_RUNTIME_OVERHEAD_GB} GB runtime) but "
                 f"{member.sku} offers {usable:.1f} GB usable ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb:g} GB at "
-                f"{GPU_MEMORY_HEADROOM:.0%}); choose a larger GPU{source.smaller_fit_hint}",
+                f"{GPU_MEMORY_HEADROOM:.0%}){room}; choose a larger GPU{source.smaller_fit_hint}",
             ))
     return problems
 
@@ -357,6 +360,7 @@ def _check_budget(env: Environment, stack: str, catalog: Catalog) -> list[Proble
     floor = minimum_monthly_cost(env, stack, catalog)
     if env.budget.amount_usd < floor:
         return [Problem("budget.amount_usd", f"{env.budget.amount_usd:,.2f} USD is below the council's minimum monthly cost of "
-                                             f"{floor:,.2f} USD (every member at min instances, router at min replicas); the budget "
+                                             f"{floor:,.2f} USD (every member at min instances"
+                                             f"{', raised in the schedule windows' if env.schedule else ''}, router at min replicas); the budget "
                                              "would alert every month: raise it or shrink the council")]
     return []

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from council.config import Environment, SchemaError, _field_path, load_environment, parse_environment
 from council.errors import CouncilError
-from unit.unit_data import is_container, member_at
+from unit.unit_data import is_container, member_at, with_member
 
 SOURCE = "environments/dev.yaml"
 ROOT_ENVIRONMENTS = Path(__file__).resolve().parents[2] / "environments"
@@ -685,7 +685,7 @@ def test_source_and_backend_tags_are_not_shown_as_fields(fresh):
         f"{member_at(data, index)}.model.hf_model_id: 'nope' does not have the expected form ^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
     )
     data = fresh("dev")
-    index = _index(data, _catalog)
+    index = with_member(data, _catalog)  # dev serves none from the catalog: one is borrowed from another file
     data["members"][index]["model"]["asset_id"] = "nope"
     assert refused_once(data).startswith(f"{member_at(data, index)}.model.asset_id: 'nope' does not have the expected form ^azureml://")
     data = fresh("dev")

@@ -44,28 +44,28 @@ def _member(data: dict, what: str, predicate):
     for raw_member, member in zip(data["members"], env.members):
         if predicate(raw_member):
             return member
-    raise AssertionError(f"environments/dev.yaml has no member that is {what}")
+    raise AssertionError(f"the environment file has no member that is {what}")
 
 
-def test_gpu_need_of_a_container_member_uses_its_max_model_len(dev):
+def test_gpu_need_of_a_container_member_uses_its_max_model_len(prod):
     from council.sizing import gpu_need_gb
 
     # CodeGemma-7b-it (models.yaml): 8.54B bf16 = 17.08 GB; KV 2 x 28 layers x 16 KV heads x
     # 256 x 2 bytes = 458752 B/token x 4096 tokens = 1.879048192 GB; + 1.5 GB runtime = 20.459048192 GB.
-    for member in dev["members"]:
+    for member in prod["members"]:
         if member["model"].get("hf_model_id") == CODEGEMMA:
             member["model"]["max_model_len"] = 4096
-    member = _member(dev, "CodeGemma-7b-it", lambda m: m["model"].get("hf_model_id") == CODEGEMMA)
+    member = _member(prod, "CodeGemma-7b-it", lambda m: m["model"].get("hf_model_id") == CODEGEMMA)
     assert gpu_need_gb(member) == pytest.approx(20.459048192, rel=1e-12)
 
 
-def test_gpu_need_of_a_catalog_member_uses_the_models_full_context(dev):
+def test_gpu_need_of_a_catalog_member_uses_the_models_full_context(prod):
     from council.catalog import load_catalog
     from council.sizing import gpu_need_gb
 
     # Mistral-7B from the Azure ML catalog serves its full 32768-token context: 7.24 x 2 = 14.48 GB
     # + 2 x 32 x 8 x 128 x 2 = 131072 B/token x 32768 = 4.294967296 GB + 1.5 GB = 20.274967296 GB.
-    member = _member(dev, "Mistral-7B from the catalog", lambda m: m["model"].get("asset_id", "").startswith(MISTRAL_ASSET))
+    member = _member(prod, "Mistral-7B from the catalog", lambda m: m["model"].get("asset_id", "").startswith(MISTRAL_ASSET))
     assert gpu_need_gb(member, load_catalog()) == pytest.approx(20.274967296, rel=1e-12)
 
 
