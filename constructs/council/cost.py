@@ -91,11 +91,13 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         sku = catalog.skus.get(member.sku)
         hourly = sku.hourly_usd if sku else None
         needed = gpu_need_gb(member, catalog)
+        facts = member.model.facts(catalog)
+        quantized = f", {facts.quantization.label}" if facts is not None and facts.quantization is not None else ""
         members.append(
             MemberRow(
                 role=member.role,
                 model=member.display_name,
-                source=member.model.kind,
+                source=member.model.kind + quantized,
                 endpoint=names.online_endpoint(member.role),
                 sku=member.sku,
                 gpu=f"{sku.gpus}x {sku.gpu}" if sku else "unknown",

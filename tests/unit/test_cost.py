@@ -463,3 +463,17 @@ def test_table_of_a_real_description_shows_each_member_and_the_totals():
     rows = {line.split()[0]: line for line in text.splitlines() if line and not line.startswith(("-", " "))}
     assert "$2,681.29" in rows["alpha"] and "$8,043.87" in rows["alpha"]
     assert "$7,475.93" in rows["TOTAL"] and "$17,668.19" in rows["TOTAL"] and "$10.24 @min" in rows["TOTAL"]
+
+
+def test_describe_says_which_members_run_quantized_weights(fresh):
+    from council.catalog import load_catalog
+    from council.config import parse_environment
+    from council.cost import describe
+
+    data = fresh("dev")
+    catalog = load_catalog()
+    rows = {r["role"]: r for r in describe(parse_environment(data, "dev.yaml"), "dev")["members"]}
+    for member in data["members"]:
+        facts = catalog.model_for_hf(member["model"].get("hf_model_id", ""))
+        quantized = facts is not None and facts.quantization is not None
+        assert rows[member["role"]]["source"].endswith((" GPTQ 4-bit", " AWQ 4-bit")) == quantized, member["role"]
