@@ -55,7 +55,32 @@ def _variants() -> dict[str, dict]:
     ops = copy.deepcopy(dev)
     ops["network"].update(operator_cidrs=["10.60.0.0/24", "172.20.8.0/22"],
                           operator_vnet_ids=["/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-hub/providers/Microsoft.Network/virtualNetworks/vnet-hub"])
-    return {"lz": existing, "tfc": cloud, "open": ungated, "ops": ops, "devkey1": one_key_rotated(dev), "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"})}
+    return {"lz": existing, "tfc": cloud, "open": ungated, "ops": ops, "devkey1": one_key_rotated(dev), "devsku": sku_changed(dev), "devfew": member_removed(dev), "devkeys": keys_rotated(dev), "basicfw": _with(dev, workspace={"firewall_sku": "Basic"}),
+            **rollout_steps(dev)}
+
+
+# README "Roll out a change": the edits, in order, for the first member of a file. The staged
+# change is a bigger SKU of the same GPU (more vCPUs), so it fits wherever the member does and
+# streams no faster (the router's sizing is unchanged).
+ROLLOUT_SKU = {"Standard_NC4as_T4_v3": "Standard_NC8as_T4_v3", "Standard_NV36ads_A10_v5": "Standard_NV72ads_A10_v5",
+               "Standard_NC24ads_A100_v4": "Standard_NC48ads_A100_v4"}
+ROLLOUT_STEPS = ("devrs", "devrm", "devrp", "devrc")
+
+
+def rollout_steps(data: dict) -> dict[str, dict]:
+    """`data` at each step of a rollout of its first member: staged at 10%, mirrored at 10%,
+    promoted (100%), cleaned up (the change is the member's own settings, in the green slot)."""
+    def step(**rollout) -> dict:
+        out = copy.deepcopy(data)
+        member = out["members"][0]
+        member["rollout"] = {"sku": ROLLOUT_SKU[member["sku"]], **rollout}
+        return out
+
+    cleaned = copy.deepcopy(data)
+    member = cleaned["members"][0]
+    member.update(sku=ROLLOUT_SKU[member["sku"]], slot="green")
+    return {"devrs": step(traffic_percent=10), "devrm": step(mirror_percent=10), "devrp": step(traffic_percent=100),
+            "devrc": cleaned}
 
 
 def _with(data: dict, **sections) -> dict:

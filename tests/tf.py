@@ -124,3 +124,37 @@ class Graph:
 
 def address(stack: dict, rtype: str, value: dict) -> str:
     return f"{rtype}.{key_of(stack, rtype, value)}"
+
+
+# What makes Terraform replace an azapi_resource instead of updating it (azapi v2.5.0,
+# internal/services/azapi_resource.go: `name` and `parent_id` RequiresReplace, L126-141;
+# `replace_triggers_external_values` RequiresReplaceIfNotNull, L215-221; a changed `type`
+# or `location` in ModifyPlan, L480-576). Read 2026-12-03 in the mirrored provider source.
+_AZAPI_FORCE_NEW = ("type", "name", "parent_id", "location", "replace_triggers_external_values")
+
+
+def plan(before: dict, after: dict) -> dict[str, str]:
+    """address -> what `terraform apply` does going from `before` to `after` (both cdk.tf.json):
+    create, delete, replace, update or no-op. Offline, so by the providers' documented rules,
+    not by running Terraform: an azapi_resource is replaced when a force-new argument changes;
+    an azapi_resource_action runs again when its inputs change (and a `when = "destroy"` one
+    only when it is deleted)."""
+    def flat(stack: dict) -> dict[str, dict]:
+        # depends_on orders operations but is no input: changing it alone changes nothing.
+        return {f"{rtype}.{name}": {k: v for k, v in value.items() if k not in ("//", "depends_on")}
+                for rtype, by_name in stack.get("resource", {}).items() for name, value in by_name.items()}
+
+    old, new = flat(before), flat(after)
+    actions = {}
+    for address in old.keys() | new.keys():
+        if address not in new:
+            actions[address] = "delete"
+        elif address not in old:
+            actions[address] = "create"
+        elif old[address] == new[address]:
+            actions[address] = "no-op"
+        elif address.startswith("azapi_resource.") and any(old[address].get(k) != new[address].get(k) for k in _AZAPI_FORCE_NEW):
+            actions[address] = "replace"
+        else:
+            actions[address] = "update"
+    return actions

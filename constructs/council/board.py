@@ -197,7 +197,7 @@ def placeholder_members(env, stack: str) -> tuple[list[MonitoredMember], str, st
     for member in env.members:
         endpoint = f"{workspace}/onlineEndpoints/{names.online_endpoint(member.role)}"
         members.append(MonitoredMember(role=member.role, endpoint_id=endpoint,
-                                       deployment_id=f"{endpoint}/deployments/{names.online_deployment(member.role, member.sku)}",
+                                       deployment_id=f"{endpoint}/deployments/{names.online_deployment(member.role, member.sku, member.slot)}",
                                        max_instances=member.instances.max))
     return (members, f"{group}/Microsoft.App/containerApps/{names.container_app()}",
             f"{group}/Microsoft.Insights/components/{names.app_insights()}")

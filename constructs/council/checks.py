@@ -210,7 +210,9 @@ def _check_names(env: Environment, stack: str) -> list[Problem]:
     ]
     for index, member in enumerate(env.members):
         computations.append((f"members[{index}] ({member.role}).role", lambda role=member.role: names.online_endpoint(role)))
-        computations.append((f"members[{index}] ({member.role}).role", lambda m=member: names.online_deployment(m.role, m.sku)))
+        for deployment in member.deployments():
+            computations.append((f"members[{index}] ({member.role}).role",
+                                 lambda d=deployment: names.online_deployment(d.role, d.sku, d.slot)))
     problems = []
     for field, compute in computations:
         try:
@@ -235,6 +237,21 @@ def _check_network(network: CreateNetwork | ExistingNetwork, kind: str) -> list[
 
 # --------------------------------------------------------------------------- members
 def _check_member(member: Member, where: str, catalog: Catalog) -> list[Problem]:
+    """The member's live deployment and, with a rollout, the staged one (`<where>.rollout`)."""
+    problems = _check_deployment(member, where, catalog)
+    staged = member.staged()
+    if staged is not None:
+        changed = [k for k in member.rollout.changes if getattr(staged, k) != getattr(member, k)]
+        if not changed:
+            problems.append(Problem(f"{where}.rollout", "changes no setting of the live deployment; give the staged deployment what "
+                                                        "changes (model, sku, instances, autoscale, request_timeout_seconds, "
+                                                        "max_concurrent_requests_per_instance), or remove rollout"))
+        else:  # the staged deployment must fit and be servable like any member
+            problems += _check_deployment(staged, f"{where}.rollout", catalog)
+    return problems
+
+
+def _check_deployment(member: Member, where: str, catalog: Catalog) -> list[Problem]:
     problems = []
     sku = catalog.skus.get(member.sku)
     if sku is None:

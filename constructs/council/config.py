@@ -184,6 +184,42 @@ Network = Annotated[Union[CreateNetwork, ExistingNetwork], Field(discriminator="
 
 
 
+# Azure ML online endpoints (REST 2025-06-01, OnlineEndpointProperties): `traffic` values sum to
+# 100; `mirrorTraffic` values "need to sum to utmost 50". The safe-rollout guide
+# (how-to-safely-rollout-online-endpoints, read 2026-12-03) mirrors only to a deployment that
+# takes no live traffic: the council asks for one or the other.
+MAX_MIRROR_PERCENT = 50
+SLOTS = ("blue", "green")
+
+
+class Rollout(_Model):
+    """A change staged beside the live deployment (README "Roll out a change"): a second
+    deployment in the member's other slot, with these settings in place of the member's, taking
+    `traffic_percent` of the live traffic (100: promoted) or a `mirror_percent` copy of it."""
+
+    model: ModelSource | None = None
+    sku: str | None = Field(default=None, pattern=r"^Standard_[A-Za-z0-9_]+$")
+    instances: Instances | None = None
+    autoscale: AutoscaleRules | None = None
+    request_timeout_seconds: int | None = Field(default=None, ge=1, le=MAX_REQUEST_TIMEOUT_SECONDS)
+    max_concurrent_requests_per_instance: int | None = Field(default=None, ge=1, le=1000)
+    traffic_percent: int = Field(default=0, ge=0, le=100)
+    mirror_percent: int = Field(default=0, ge=0, le=MAX_MIRROR_PERCENT)
+
+    @model_validator(mode="after")
+    def _one_kind_of_traffic(self) -> "Rollout":
+        if self.traffic_percent and self.mirror_percent:
+            raise ValueError(f"traffic_percent ({self.traffic_percent}) and mirror_percent ({self.mirror_percent}) are both set; "
+                             "Azure ML mirrors only to a deployment without live traffic: mirror first, then set mirror_percent "
+                             "to 0 and give it a traffic_percent")
+        return self
+
+    @property
+    def changes(self) -> dict:
+        """The member settings this rollout replaces (the deployment's own settings only)."""
+        return {k: v for k, v in self if k not in ("traffic_percent", "mirror_percent") and v is not None}
+
+
 class Member(_Model):
     """One council member: a role, its model, the GPU SKU and its scaling."""
 
@@ -203,6 +239,25 @@ class Member(_Model):
     tpm: int | None = Field(default=None, ge=1)
     # This member's key slot, when it must rotate alone (a leaked key); default keys.member_key.
     member_key: Literal["primary", "secondary"] | None = None
+    # Blue/green (README "Roll out a change"): the slot these settings run in, and a change
+    # staged in the other slot.
+    slot: Literal[SLOTS] = "blue"  # type: ignore[valid-type]
+    rollout: Rollout | None = None
+
+    @property
+    def staged_slot(self) -> str:
+        return next(s for s in SLOTS if s != self.slot)
+
+    def deployments(self) -> "list[Member]":
+        """The member as each of its deployments runs it: the live one, then the staged one."""
+        staged = self.staged()
+        return [self] if staged is None else [self, staged]
+
+    def staged(self) -> "Member | None":
+        """The member as its staged deployment runs it (None without a rollout)."""
+        if self.rollout is None:
+            return None
+        return self.model_copy(update={**self.rollout.changes, "slot": self.staged_slot, "rollout": None})
 
 
 # --------------------------------------------------------------------------- router
@@ -428,7 +483,7 @@ class Environment(_Model):
 
     @property
     def needs_hf_token(self) -> bool:
-        return any(m.model.needs_token for m in self.members)
+        return any(d.model.needs_token for m in self.members for d in m.deployments())
 
 
 # --------------------------------------------------------------------------- loading

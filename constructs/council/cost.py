@@ -87,28 +87,29 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
     catalog = catalog or load_catalog()
     names = names_for(env, stack)
     members = []
-    for member in env.members:
-        sku = catalog.skus.get(member.sku)
+    # A staged rollout (README "Roll out a change") runs beside the live deployment: its own row.
+    for member, deployment in ((m, d) for m in env.members for d in m.deployments()):
+        sku = catalog.skus.get(deployment.sku)
         hourly = sku.hourly_usd if sku else None
-        needed = gpu_need_gb(member, catalog)
-        facts = member.model.facts(catalog)
+        needed = gpu_need_gb(deployment, catalog)
+        facts = deployment.model.facts(catalog)
         quantized = f", {facts.quantization.label}" if facts is not None and facts.quantization is not None else ""
         members.append(
             MemberRow(
-                role=member.role,
+                role=member.role if deployment is member else f"{member.role} (staged, {deployment.slot})",
                 model=member.display_name,
-                source=member.model.kind + quantized,
+                source=deployment.model.kind + quantized,
                 endpoint=names.online_endpoint(member.role),
-                sku=member.sku,
+                sku=deployment.sku,
                 gpu=f"{sku.gpus}x {sku.gpu}" if sku else "unknown",
                 gpu_memory_needed_gb=None if needed is None else round(needed, 1),
                 gpu_memory_available_gb=sku.total_gpu_memory_gb if sku else None,
-                instances_min=member.instances.min,
-                instances_default=member.instances.default,
-                instances_max=member.instances.max,
+                instances_min=deployment.instances.min,
+                instances_default=deployment.instances.default,
+                instances_max=deployment.instances.max,
                 hourly_usd=hourly,
-                monthly_min_usd=_round((hourly or 0) * HOURS_PER_MONTH * member.instances.min),
-                monthly_max_usd=_round((hourly or 0) * HOURS_PER_MONTH * member.instances.max),
+                monthly_min_usd=_round((hourly or 0) * HOURS_PER_MONTH * deployment.instances.min),
+                monthly_max_usd=_round((hourly or 0) * HOURS_PER_MONTH * deployment.instances.max),
             )
         )
     prices = catalog.container_apps
@@ -143,7 +144,9 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
     }
     schedule = schedule_section(env, catalog)
     if schedule is not None:
-        totals["monthly_schedule_usd"] = _round(sum(m["monthly_usd"] for m in schedule["members"]) + router.monthly_min_usd + fixed_monthly)
+        staged = sum(row.monthly_min_usd for row in members if " (staged, " in row.role)  # not in any window
+        totals["monthly_schedule_usd"] = _round(sum(m["monthly_usd"] for m in schedule["members"]) + staged + router.monthly_min_usd
+                                                + fixed_monthly)
     return {
         "environment": stack,
         "location": env.location,

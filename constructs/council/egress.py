@@ -26,14 +26,17 @@ def required_fqdns(env: Environment, catalog: Catalog) -> tuple[str, ...]:
     """Every FQDN some member's pulls need, sorted and without repeats."""
     hosts: set[str] = set()
     for member in env.members:
-        hosts.update(member.model.egress(catalog).hosts or ())
+        for deployment in member.deployments():  # a staged rollout pulls its own image and weights
+            hosts.update(deployment.model.egress(catalog).hosts or ())
     return tuple(sorted(hosts))
 
 
 def unknown_sources(env: Environment, catalog: Catalog) -> list[UnknownSource]:
     found = []
     for index, member in enumerate(env.members):
-        egress = member.model.egress(catalog)
-        if egress.hosts is None:
-            found.append(UnknownSource(index, egress.field, egress.value, egress.table))
+        for deployment in member.deployments():
+            egress = deployment.model.egress(catalog)
+            if egress.hosts is None:
+                field = egress.field if deployment is member else f"rollout.{egress.field}"
+                found.append(UnknownSource(index, field, egress.value, egress.table))
     return found

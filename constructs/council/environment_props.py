@@ -18,7 +18,7 @@ from council.catalog import Catalog, registry_replica
 from council.cloud import AZURE_PUBLIC, ZONE_FILE_FIELDS
 from council.config import CreateNetwork, Environment, Member, keys_version
 from council.egress import required_fqdns
-from council.member_endpoint import CouncilMemberEndpointProps
+from council.member_endpoint import CouncilMemberEndpointProps, StagedDeployment
 from council.monitoring import CouncilMonitoringProps, MonitoredMember
 from council.naming import Names
 from council.network import HTTPS_PORT, SERVICE_PORTS, ExistingNetworkProps, NewNetworkProps
@@ -153,11 +153,24 @@ def member_props(
     key_slot: str = "primary",
     schedule: Schedule | None = None,
 ) -> CouncilMemberEndpointProps:
-    needs_token = member.model.needs_token
+    staged = member.staged()
+    needs_token = member.model.needs_token or (staged is not None and staged.model.needs_token)
     return CouncilMemberEndpointProps(
         role=member.role,
         endpoint_name=names.online_endpoint(member.role),
-        deployment_name=names.online_deployment(member.role, member.sku),
+        deployment_name=names.online_deployment(member.role, member.sku, member.slot),
+        slot=member.slot,
+        staged=None if staged is None else StagedDeployment(
+            deployment_name=names.online_deployment(staged.role, staged.sku, staged.slot),
+            model=staged.model,
+            instance_type=staged.sku,
+            instances=staged.instances,
+            autoscale=staged.autoscale,
+            request_timeout_seconds=staged.request_timeout_seconds,
+            max_concurrent_requests_per_instance=staged.max_concurrent_requests_per_instance,
+            traffic_percent=member.rollout.traffic_percent,
+            mirror_percent=member.rollout.mirror_percent,
+        ),
         workspace_id=workspace_id,
         log_analytics_workspace_id=log_analytics_workspace_id,
         resource_group_name=at.resource_group_name,

@@ -105,6 +105,42 @@ class ProbeTimings:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StagedDeployment:
+    """A change staged beside the live deployment, in the member's other slot (README "Roll out a
+    change"): its own deployment, environment and autoscale, taking `traffic_percent` of the
+    endpoint's traffic (100: promoted; the live one keeps running at 0) or a `mirror_percent` copy."""
+
+    deployment_name: str
+    model: CatalogModel | ContainerModel
+    instance_type: str
+    instances: Instances = Instances()
+    autoscale: AutoscaleRules = AutoscaleRules()
+    request_timeout_seconds: int = 90
+    max_concurrent_requests_per_instance: int = 8
+    traffic_percent: int = 0
+    mirror_percent: int = 0
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What one deployment runs (the live one from the props, or the staged one)."""
+
+    slot: str
+    deployment_name: str
+    model: CatalogModel | ContainerModel
+    instance_type: str
+    instances: Instances
+    autoscale: AutoscaleRules
+    schedule: Schedule | None
+    request_timeout_seconds: int
+    max_concurrent_requests_per_instance: int
+
+
+SLOTS = ("blue", "green")
+MAX_MIRROR_PERCENT = 50  # OnlineEndpointProperties.mirrorTraffic: "need to sum to utmost 50" (REST 2025-06-01)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CouncilMemberEndpointProps:
     role: str
     endpoint_name: str
@@ -140,6 +176,10 @@ class CouncilMemberEndpointProps:
     # The managed network's outbound rules that image and weight pulls need: the
     # environment version and the deployment are created only after all of them.
     egress_ready: tuple[ITerraformDependable, ...] = ()
+    # Blue/green: the slot the deployment above runs in (its resources' construct ids: blue keeps
+    # the ids of a member without rollouts), and a change staged in the other slot.
+    slot: str = "blue"
+    staged: StagedDeployment | None = None
 
 
 def deployment_timeout(probes: ProbeTimings) -> str:
@@ -165,7 +205,7 @@ class CouncilMemberEndpoint(Construct):
         self.endpoint_name = props.endpoint_name
         self.deployment_name = props.deployment_name
         tags = dict(props.tags)
-        needs_token = props.model.needs_token
+        needs_token = props.model.needs_token or (props.staged is not None and props.staged.model.needs_token)
 
         endpoint_properties: dict = {
             "authMode": props.auth_mode,
@@ -190,74 +230,42 @@ class CouncilMemberEndpoint(Construct):
             ignore_changes=["body"],
         )
 
-        deployment_properties: dict = {
-            "endpointComputeType": "Managed",
-            "instanceType": props.instance_type,
-            "scaleSettings": {"scaleType": "Default"},
-            "appInsightsEnabled": props.app_insights_enabled,
-            "requestSettings": {
-                "requestTimeout": _duration(props.request_timeout_seconds),
-                "maxConcurrentRequestsPerInstance": props.max_concurrent_requests_per_instance,
-            },
-            "livenessProbe": props.probes.body(
-                props.probes.liveness_initial_delay_seconds, props.probes.liveness_failure_threshold
-            ),
-            "readinessProbe": props.probes.body(
-                props.probes.readiness_initial_delay_seconds, props.probes.readiness_failure_threshold
-            ),
-        }
-        self.environment_version: AzapiResource | None = None
-        if isinstance(props.model, CatalogModel):  # Azure ML serves a registry asset itself
-            deployment_properties["model"] = props.model.asset_id
-        else:
-            self.environment_version = self._server_environment(props.model, props.egress_ready)
-            deployment_properties["environmentId"] = self.environment_version.id
-            deployment_properties["environmentVariables"] = self._server_variables(props.model)
+        live = _Spec(props.slot, props.deployment_name, props.model, props.instance_type, props.instances, props.autoscale,
+                     props.schedule, props.request_timeout_seconds, props.max_concurrent_requests_per_instance)
+        self.environment_version, self.deployment = self._deployment(live)
+        self.staged_deployment: AzapiResource | None = None
+        self.staged_environment_version: AzapiResource | None = None
+        staged = props.staged
+        if staged is not None:
+            spec = _Spec(next(s for s in SLOTS if s != props.slot), staged.deployment_name, staged.model, staged.instance_type,
+                         staged.instances, staged.autoscale, None, staged.request_timeout_seconds,
+                         staged.max_concurrent_requests_per_instance)
+            self.staged_environment_version, self.staged_deployment = self._deployment(spec)
+        deployments = [d for d in (self.deployment, self.staged_deployment) if d is not None]
 
-        self.deployment = AzapiResource(
-            self,
-            "deployment",
-            kind="online_deployment",
-            name=props.deployment_name,
-            parent_id=self.endpoint.id,
-            location=props.location,
-            body={
-                "sku": {"name": "Default", "capacity": props.instances.default},
-                "properties": deployment_properties,
-                "tags": tags,
-            },
-            # Autoscale owns the instance count after creation.
-            ignore_changes=["body.sku.capacity"],
-            # instanceType is create-only: a new SKU is a new deployment (its name
-            # carries the SKU), created before the old one goes so traffic can move.
-            replace_triggers=[props.instance_type],
-            create_before_destroy=True,
-            depends_on=(*props.deployment_depends_on, *props.egress_ready),
-            timeouts=Timeouts(
-                create=deployment_timeout(props.probes),
-                update=deployment_timeout(props.probes),
-                delete=DEPLOYMENT_DELETE_TIMEOUT,
-            ),
-        )
-
-        def endpoint_put(traffic: dict[str, int]) -> dict:
+        def endpoint_put(traffic: dict[str, int], mirror: dict[str, int] | None = None) -> dict:
             """The whole endpoint as a PUT body (replace semantics): what Azure keeps."""
+            properties = {**endpoint_properties, "traffic": traffic}
+            if mirror:
+                properties["mirrorTraffic"] = mirror
             return {
                 "location": props.location,
                 "identity": {"type": "SystemAssigned"},
-                "properties": {**endpoint_properties, "traffic": traffic},
+                "properties": properties,
                 "tags": tags,
             }
 
-        # Traffic can only point at a deployment that exists: set it afterwards.
+        # Traffic can only point at a deployment that exists: set it afterwards, once every
+        # deployment it names has been created (a staged one that fails to come up stops the
+        # apply before this PUT, so the live deployment keeps its share).
         self.traffic = AzapiAction(
             self,
             "traffic",
             kind="online_endpoint",
             resource_id=self.endpoint.id,
             method="PUT",
-            body=endpoint_put({props.deployment_name: 100}),
-            depends_on=[self.deployment],
+            body=endpoint_put(*self.traffic_split),
+            depends_on=deployments,
         )
         # Destroy-time only: take the traffic away so Azure ML lets the deployment go.
         self.traffic_release = AzapiAction(
@@ -268,9 +276,8 @@ class CouncilMemberEndpoint(Construct):
             method="PUT",
             body=endpoint_put({}),
             when="destroy",
-            depends_on=[self.deployment],
+            depends_on=deployments,
         )
-        self.autoscale = self._autoscale(props)
         if props.log_analytics_workspace_id:
             # Traffic: one record per scoring request; console: the server's stdout/stderr;
             # event: the deployment's lifecycle (pulls, probes, restarts).
@@ -309,6 +316,16 @@ class CouncilMemberEndpoint(Construct):
         self.api_base_secret: BundleSecret = props.secrets.add_secret(f"{props.role}-api-base", self.api_base)
 
     # ------------------------------------------------------------------ attributes
+    @property
+    def traffic_split(self) -> tuple[dict[str, int], dict[str, int]]:
+        """(traffic, mirrorTraffic) the endpoint is given: all to the live deployment, or the
+        staged deployment's share taken from it (100: promoted, the live one at 0 but running)."""
+        staged = self.props.staged
+        if staged is None:
+            return {self.props.deployment_name: 100}, {}
+        traffic = {self.props.deployment_name: 100 - staged.traffic_percent, staged.deployment_name: staged.traffic_percent}
+        return traffic, ({staged.deployment_name: staged.mirror_percent} if staged.mirror_percent else {})
+
     @property
     def endpoint_id(self) -> str:
         return self.endpoint.id
@@ -353,9 +370,89 @@ class CouncilMemberEndpoint(Construct):
             raise PropsError(path, "public_network_access", props.public_network_access, "'Enabled' or 'Disabled'")
         if not props.instance_type.startswith("Standard_"):
             raise PropsError(path, "instance_type", props.instance_type, "an Azure VM SKU such as Standard_NC24ads_A100_v4")
+        if props.slot not in SLOTS:
+            raise PropsError(path, "slot", props.slot, "'blue' or 'green'")
+        staged = props.staged
+        if staged is None:
+            return
+        check("online_deployment", staged.deployment_name, field="staged.deployment_name")
+        if staged.deployment_name == props.deployment_name:
+            raise PropsError(path, "staged.deployment_name", staged.deployment_name, "a name other than the live deployment's")
+        if not 0 <= staged.traffic_percent <= 100:
+            raise PropsError(path, "staged.traffic_percent", staged.traffic_percent, "0 to 100")
+        if not 0 <= staged.mirror_percent <= MAX_MIRROR_PERCENT or (staged.mirror_percent and staged.traffic_percent):
+            raise PropsError(path, "staged.mirror_percent", staged.mirror_percent,
+                             f"0 to {MAX_MIRROR_PERCENT}, and 0 while the staged deployment takes live traffic")
+        if not staged.instance_type.startswith("Standard_"):
+            raise PropsError(path, "staged.instance_type", staged.instance_type, "an Azure VM SKU such as Standard_NC24ads_A100_v4")
+        if staged.model.needs_token and not (props.token_reference or "").startswith("azureml://connections/"):
+            raise PropsError(path, "token_reference", props.token_reference,
+                             f"azureml://connections/<name>/credentials/<key> of the connection holding the token {staged.model.hf_model_id} needs")
 
-    def _server_environment(self, source: ContainerModel, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
+    @staticmethod
+    def _id(base: str, slot: str) -> str:
+        """A slot's construct id: blue keeps the ids a member without rollouts always had."""
+        return base if slot == "blue" else f"{base}-{slot}"
+
+    def _deployment(self, spec: _Spec) -> tuple[AzapiResource | None, AzapiResource]:
+        """One slot's deployment (and, for a container, its environment version) with its autoscale."""
+        props = self.props
+        deployment_properties: dict = {
+            "endpointComputeType": "Managed",
+            "instanceType": spec.instance_type,
+            "scaleSettings": {"scaleType": "Default"},
+            "appInsightsEnabled": props.app_insights_enabled,
+            "requestSettings": {
+                "requestTimeout": _duration(spec.request_timeout_seconds),
+                "maxConcurrentRequestsPerInstance": spec.max_concurrent_requests_per_instance,
+            },
+            "livenessProbe": props.probes.body(
+                props.probes.liveness_initial_delay_seconds, props.probes.liveness_failure_threshold
+            ),
+            "readinessProbe": props.probes.body(
+                props.probes.readiness_initial_delay_seconds, props.probes.readiness_failure_threshold
+            ),
+        }
+        environment_version: AzapiResource | None = None
+        if isinstance(spec.model, CatalogModel):  # Azure ML serves a registry asset itself
+            deployment_properties["model"] = spec.model.asset_id
+        else:
+            environment_version = self._server_environment(spec, props.egress_ready)
+            deployment_properties["environmentId"] = environment_version.id
+            deployment_properties["environmentVariables"] = self._server_variables(spec)
+
+        deployment = AzapiResource(
+            self,
+            self._id("deployment", spec.slot),
+            kind="online_deployment",
+            name=spec.deployment_name,
+            parent_id=self.endpoint.id,
+            location=props.location,
+            body={
+                "sku": {"name": "Default", "capacity": spec.instances.default},
+                "properties": deployment_properties,
+                "tags": dict(props.tags),
+            },
+            # Autoscale owns the instance count after creation.
+            ignore_changes=["body.sku.capacity"],
+            # instanceType is create-only: a new SKU is a new deployment (its name
+            # carries the SKU), created before the old one goes so traffic can move.
+            replace_triggers=[spec.instance_type],
+            create_before_destroy=True,
+            depends_on=(*props.deployment_depends_on, *props.egress_ready),
+            timeouts=Timeouts(
+                create=deployment_timeout(props.probes),
+                update=deployment_timeout(props.probes),
+                delete=DEPLOYMENT_DELETE_TIMEOUT,
+            ),
+        )
+        self._autoscale(spec, deployment)
+        return environment_version, deployment
+
+    def _server_environment(self, spec: _Spec, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
         """An environment version for the server image, with its health and scoring routes."""
+        source = spec.model
+        assert isinstance(source, ContainerModel)
         server = source.server
         properties = {
             "image": source.image,
@@ -371,10 +468,11 @@ class CouncilMemberEndpoint(Construct):
         version = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:12]
         return AzapiResource(
             self,
-            "server-environment",
+            self._id("server-environment", spec.slot),
             kind="environment_version",
             name=version,
-            parent_id=f"{self.props.workspace_id}/environments/{self.props.role}-server",
+            # One environment per slot: both slots may run the same image at once.
+            parent_id=f"{self.props.workspace_id}/environments/{self._id(f'{self.props.role}-server', spec.slot)}",
             body={"properties": properties},
             depends_on=egress_ready,
             # The swagger gives Route.path the pattern [a-zA-Z0-9_], which "/" fails, and azapi
@@ -385,23 +483,26 @@ class CouncilMemberEndpoint(Construct):
             schema_validation_enabled=False,
         )
 
-    def _server_variables(self, source: ContainerModel) -> dict[str, str]:
-        variables = source.environment(self.props.instance_type)
+    def _server_variables(self, spec: _Spec) -> dict[str, str]:
+        source = spec.model
+        assert isinstance(source, ContainerModel)
+        variables = source.environment(spec.instance_type)
         if source.needs_token:
             # `$${` is Terraform's escape for a literal `${`: Azure ML receives
             # ${{azureml://connections/...}} and injects the secret at container start.
             variables[source.server.token_variable] = f"$${{{{{self.props.token_reference}}}}}"
         return variables
 
-    def _autoscale(self, props: CouncilMemberEndpointProps) -> MonitorAutoscaleSetting:
-        rules = props.autoscale
+    def _autoscale(self, spec: _Spec, deployment: AzapiResource) -> MonitorAutoscaleSetting:
+        props = self.props
+        rules = spec.autoscale
 
         def rule(operator: str, threshold: float, direction: str, cooldown: int) -> MonitorAutoscaleSettingProfileRule:
             return MonitorAutoscaleSettingProfileRule(
                 metric_trigger=MonitorAutoscaleSettingProfileRuleMetricTrigger(
                     metric_name=rules.metric,
                     metric_namespace=DEPLOYMENT_METRIC_NAMESPACE,
-                    metric_resource_id=self.deployment.id,
+                    metric_resource_id=deployment.id,
                     operator=operator,
                     statistic="Average",
                     threshold=threshold,
@@ -426,25 +527,25 @@ class CouncilMemberEndpoint(Construct):
                 ],
             )
 
-        instances = props.instances
+        instances = spec.instances
         # `default` first and unchanged; then, for each window naming this role, a recurring profile
         # at its start and one at its end (council.policy: a recurring profile lasts until the next
         # one starts, so the end is a profile of its own). Same rules in every profile.
         profiles = [profile(DEFAULT_PROFILE_NAME, instances.min, instances.default, instances.max)]
-        for scheduled in scheduled_profiles(props.role, instances, props.schedule):
-            assert props.schedule is not None
+        for scheduled in scheduled_profiles(props.role, instances, spec.schedule):
+            assert spec.schedule is not None
             profiles.append(profile(
                 scheduled.name, scheduled.minimum, scheduled.default, scheduled.maximum,
-                MonitorAutoscaleSettingProfileRecurrence(timezone=props.schedule.time_zone, days=list(scheduled.days),
+                MonitorAutoscaleSettingProfileRecurrence(timezone=spec.schedule.time_zone, days=list(scheduled.days),
                                                          hours=[scheduled.hour], minutes=[scheduled.minute]),
             ))
         return MonitorAutoscaleSetting(
             self,
-            "autoscale",
-            name=f"autoscale-{props.endpoint_name}",
+            self._id("autoscale", spec.slot),
+            name=self._id(f"autoscale-{props.endpoint_name}", spec.slot),
             resource_group_name=props.resource_group_name,
             location=props.location,
-            target_resource_id=self.deployment.id,
+            target_resource_id=deployment.id,
             profile=profiles,
             tags=dict(props.tags),
         )

@@ -149,11 +149,14 @@ class Names:
         # Regional DNS label <name>.<region>.inference.ml.azure.com: unique across customers.
         return self._emit(check("online_endpoint", f"{self.prefix}-{role}-{self.stack}-{self.suffix}", field=f"members.{role}"))
 
-    def online_deployment(self, role: str, instance_type: str) -> str:
-        """`<role>-<sku>`: instanceType cannot change in place, so a new SKU is a new
-        deployment (created before the old one is destroyed, traffic moved between)."""
+    def online_deployment(self, role: str, instance_type: str, slot: str = "blue") -> str:
+        """`<role>-<sku>`, and `<role>-<sku>-g` in the green slot: instanceType cannot change in
+        place, so a new SKU is a new deployment (created before the old one is destroyed, traffic
+        moved between); the slot keeps a staged change (README "Roll out a change") apart from the
+        live deployment when both run the same SKU."""
         sku = re.sub(r"[^a-z0-9]", "", instance_type.lower().removeprefix("standard_"))
-        return check("online_deployment", f"{role}-{sku}"[:32].rstrip("-"), field=f"members.{role}")
+        suffix = "" if slot == "blue" else "-g"
+        return check("online_deployment", f"{role}-{sku}"[:32 - len(suffix)].rstrip("-") + suffix, field=f"members.{role}")
 
     def container_app(self) -> str:
         return check("container_app", f"ca-{self.prefix}-router-{self.stack}"[:32].rstrip("-"))

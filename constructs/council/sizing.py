@@ -43,10 +43,10 @@ def quota_needed(env: Environment, catalog: Catalog | None = None) -> dict[str, 
     `ceil(1.2 x instances) x cores` where the upgrade reserve applies (GpuSku.quota_vcpus)."""
     catalog = catalog or load_catalog()
     needed: dict[str, int] = {}
-    for member in env.members:
-        sku = catalog.skus.get(member.sku)
+    for deployment in (d for m in env.members for d in m.deployments()):  # a staged rollout runs beside the live one
+        sku = catalog.skus.get(deployment.sku)
         if sku is not None:
-            needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(member.instances.max)
+            needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(deployment.instances.max)
     return needed
 
 
@@ -58,27 +58,29 @@ class RouterLoad:
     vcpu: float  # vCPU one request in flight keeps busy
     role: str | None  # the member whose streams bound it (None: no member's model is known)
     tokens_per_second: float  # that member's bound (SKU memory bandwidth / weight bytes)
+    sku: str | None = None  # the SKU of the deployment with that bound (a staged rollout's, maybe)
+    weights_gb: float = 0.0
 
     def explain(self, env: Environment, catalog: Catalog) -> str:
         fixed = f"{ROUTER_CPU_SECONDS_PER_REQUEST * 1000:.1f} ms of CPU a request, answered in {FASTEST_ANSWER_SECONDS:g} s"
         if self.role is None:
             return fixed
-        member = next(m for m in env.members if m.role == self.role)
         return (f"{fixed}, plus {ROUTER_CPU_SECONDS_PER_CHUNK * 1000:.2f} ms per streamed token at up to "
-                f"{self.tokens_per_second:.0f} tokens/s from {self.role} ({member.sku}: GPU memory bandwidth over "
-                f"{member.model.facts(catalog).weights_gb:.1f} GB of weights)")
+                f"{self.tokens_per_second:.0f} tokens/s from {self.role} ({self.sku}: GPU memory bandwidth over "
+                f"{self.weights_gb:.1f} GB of weights)")
 
 
 def router_load(env: Environment, catalog: Catalog | None = None) -> RouterLoad:
     """vCPU of LiteLLM one request in flight can need (measured costs: council.policy)."""
     catalog = catalog or load_catalog()
     rates = []
-    for member in env.members:
-        sku, model = catalog.skus.get(member.sku), member.model.facts(catalog)
+    for deployment in (d for m in env.members for d in m.deployments()):  # a staged rollout serves too
+        sku, model = catalog.skus.get(deployment.sku), deployment.model.facts(catalog)
         if sku is not None and model is not None:  # an unknown SKU or model is refused by the checks
-            rates.append((sku.stream_tokens_per_second_bound(model), member.role))
-    rate, role = max(rates, default=(0.0, None))
-    return RouterLoad(ROUTER_CPU_SECONDS_PER_REQUEST / FASTEST_ANSWER_SECONDS + ROUTER_CPU_SECONDS_PER_CHUNK * rate, role, rate)
+            rates.append((sku.stream_tokens_per_second_bound(model), deployment.role, deployment.sku, model.weights_gb))
+    rate, role, sku_name, weights = max(rates, default=(0.0, None, None, 0.0))
+    return RouterLoad(ROUTER_CPU_SECONDS_PER_REQUEST / FASTEST_ANSWER_SECONDS + ROUTER_CPU_SECONDS_PER_CHUNK * rate, role, rate,
+                      sku_name, weights)
 
 
 def router_concurrency_limit(env: Environment, catalog: Catalog | None = None) -> int:
@@ -94,7 +96,7 @@ def router_concurrent_requests(env: Environment, catalog: Catalog | None = None)
 def member_slots(env: Environment) -> int:
     """Requests the members take at once at their max scale; Azure ML answers the next one 429
     (max_concurrent_requests_per_instance), so no more are ever waiting on members."""
-    return sum(m.instances.max * m.max_concurrent_requests_per_instance for m in env.members)
+    return sum(d.instances.max * d.max_concurrent_requests_per_instance for m in env.members for d in m.deployments())
 
 
 def router_replicas_needed(env: Environment, catalog: Catalog | None = None) -> int:
