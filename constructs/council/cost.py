@@ -21,13 +21,18 @@ HOURS_PER_WEEK = 7 * 24
 # A schedule repeats weekly: a month of 730 hours is 730/168 = 4.345 weeks, so a window of N hours
 # a week is N x 730/168 hours a month.
 WEEKS_PER_MONTH = HOURS_PER_MONTH / HOURS_PER_WEEK
+# What describe does not price, each with why: it depends on use (per GB, per operation), on
+# what Azure ML decides, or no list price has been checked into catalog/platform_prices.yaml yet
+# (a guessed price would make the total look surer than it is).
 NOT_COUNTED = (
-    "storage (workspace storage account, Key Vault operations)",
-    "network egress, and data processed by the firewall and the private endpoints (per GB)",
-    "the private endpoints Azure ML creates inside the workspace's managed network",
-    "logs and metrics (Log Analytics ingestion, Application Insights)",
-    "the workspace's Premium container registry and its geo-replica (a second Premium registry fee)",
-    "the router's shared state (Azure Managed Redis, Balanced_B0 with high availability)",
+    "storage (workspace storage account, Key Vault operations): billed per GB and per operation, by use",
+    "network egress, and data processed by the firewall and the private endpoints: billed per GB, by use",
+    "the private endpoints Azure ML creates inside the workspace's managed network: their number follows its outbound rules",
+    "logs and metrics (Log Analytics ingestion, Application Insights): billed per GB ingested, by use",
+    "the workspace's Premium container registry and its geo-replica (a second Premium registry fee): no checked list price "
+    "in catalog/platform_prices.yaml yet",
+    "the router's shared state (Azure Managed Redis, Balanced_B0 with high availability): no checked list price in "
+    "catalog/platform_prices.yaml yet",
     "taxes, reservations, savings plans and enterprise discounts",
 )
 
@@ -165,7 +170,7 @@ def describe(env: Environment, stack: str, catalog: Catalog | None = None) -> di
         },
         "not_counted": [*NOT_COUNTED, *(
             [f"the router's key database (Azure Database for PostgreSQL flexible server, {env.router.database_sku}, with its storage "
-             "and geo-redundant backups)"] if env.router.virtual_keys else [])],
+             "and geo-redundant backups): no checked list price in catalog/platform_prices.yaml yet"] if env.router.virtual_keys else [])],
     }
 
 

@@ -477,3 +477,12 @@ def test_describe_says_which_members_run_quantized_weights(fresh):
         facts = catalog.model_for_hf(member["model"].get("hf_model_id", ""))
         quantized = facts is not None and facts.quantization is not None
         assert rows[member["role"]]["source"].endswith((" GPTQ 4-bit", " AWQ 4-bit")) == quantized, member["role"]
+
+
+def test_every_part_not_counted_says_why(fresh):
+    from council.config import parse_environment
+    from council.cost import describe
+
+    for name in ("dev", "prod"):
+        for line in describe(parse_environment(fresh(name), f"{name}.yaml"), name)["not_counted"]:
+            assert ": " in line or line.startswith("taxes"), line
