@@ -14,7 +14,9 @@ from pathlib import Path
 import jinja2
 
 from council.catalog import load_catalog
-from council.config import Environment
+from council.config import Environment, Member
+from council.errors import CouncilError
+from council.naming import names_for
 from council.policy import RATE_LIMITER_CALLBACK, ROUTER_TIME_BUDGET_SECONDS, TELEMETRY_CALLBACK, UNCLASSIFIED_ALLOWED_FAILS
 
 from council.router_contract import (
@@ -38,6 +40,51 @@ def router_hooks_source() -> str:
     return HOOKS_FILE.read_text()
 
 
+# Azure ML sends a request that names a deployment in this header to that deployment, past the
+# endpoint's traffic rules: "If you want to use a REST client to invoke the deployment directly
+# without going through traffic rules, set the following HTTP header: `azureml-model-deployment:
+# <deployment-name>`" -- also a deployment with 0% traffic or a mirror (shadow) one, and a request
+# that names a deployment is never mirrored (learn.microsoft.com/azure/machine-learning/
+# how-to-safely-rollout-online-endpoints, "Test the new deployment" and "Test the deployment with
+# mirrored traffic"; MicrosoftDocs/azure-ai-docs 96b17518, ms.date 2026-02-08, read 2026-12-03).
+DEPLOYMENT_HEADER = "azureml-model-deployment"
+# The two deployments of a member with a rollout: the one its own settings run (`live`, its
+# `slot`) and the staged change (`staged`, the other slot; council.config.Member.staged).
+PINNED_KINDS = ("live", "staged")
+
+
+def pinned_model_name(role: str, kind: str) -> str:
+    """The router's model that reaches only one deployment of `role`: `<role>-live`, `<role>-staged`.
+    Named after the role, not the alias: the role is the member's one name inside the router (an
+    alias becomes its role as a request arrives), and a role has no `-`, so no role is ever a
+    pinned name (an alias could be: render_router_config refuses that)."""
+    return f"{role}-{kind}"
+
+
+@dataclass(frozen=True)
+class PinnedDeployment:
+    """One deployment of a member's endpoint, reached through the router by its own model name
+    (`model`), every request carrying DEPLOYMENT_HEADER: for `council smoke` and operators to check
+    each deployment of a rollout by itself. Never in a fallback, never cooled down."""
+
+    model: str  # the router's model name, pinned_model_name(role, kind)
+    role: str
+    kind: str  # "live" | "staged"
+    slot: str  # "blue" | "green"
+    deployment: str  # the Azure ML deployment name (council.naming.Names.online_deployment)
+    upstream_model: str
+    timeout: int
+    cost_per_second: float | None = None
+
+    @property
+    def api_base_env(self) -> str:  # the role's endpoint: both deployments sit behind it
+        return api_base_env(self.role)
+
+    @property
+    def api_key_env(self) -> str:
+        return api_key_env(self.role)
+
+
 @dataclass(frozen=True)
 class RouterMember:
     role: str
@@ -50,6 +97,8 @@ class RouterMember:
     cost_per_second: float | None = None
     rpm: int | None = None
     tpm: int | None = None
+    # A member with a rollout: its live and staged deployments, each pinned (empty otherwise).
+    pinned: tuple[PinnedDeployment, ...] = ()
 
     @property
     def api_base_env(self) -> str:
@@ -60,10 +109,46 @@ class RouterMember:
         return api_key_env(self.role)
 
 
+def _cost_per_second(member: Member, skus: dict) -> float | None:
+    if member.sku not in skus:
+        return None
+    return float(f"{skus[member.sku].hourly_usd / 3600 / member.max_concurrent_requests_per_instance:.8g}")
+
+
+# A deployment's name is scoped to its endpoint and carries neither the prefix, the stack nor the
+# suffix (council.naming.Names.online_deployment: `<role>-<sku>`, `-g` in the green slot), so any
+# stack name gives the names the stack creates; tests/unit/test_router_config_render.py and
+# tests/test_rollout_smoke.py compare them with the synthesized deployments.
+_ANY_STACK = "router"
+
+
+def pinned_deployments(env: Environment, member: Member) -> tuple[PinnedDeployment, ...]:
+    """The live and staged deployments of `member`, when it has a rollout (else none)."""
+    staged = member.staged()
+    if staged is None:
+        return ()
+    names = names_for(env, _ANY_STACK)
+    skus = load_catalog().skus
+    return tuple(
+        PinnedDeployment(
+            model=pinned_model_name(member.role, kind),
+            role=member.role,
+            kind=kind,
+            slot=runs.slot,
+            deployment=names.online_deployment(runs.role, runs.sku, runs.slot),
+            upstream_model=runs.model.upstream_model,
+            timeout=runs.request_timeout_seconds,
+            cost_per_second=_cost_per_second(runs, skus),
+        )
+        for kind, runs in zip(PINNED_KINDS, (member, staged))
+    )
+
+
 def router_members(env: Environment) -> list[RouterMember]:
-    """The router's view of each member. No deployment name: each endpoint sends 100% of
-    its traffic to its one deployment, so a SKU change (a new deployment) leaves the
-    router config untouched."""
+    """The router's view of each member. The role's own model names no deployment: the
+    endpoint's traffic rules choose (100% to its one deployment, or the split of a rollout), so a
+    SKU change (a new deployment) leaves it untouched. A member with a rollout also gets a model
+    per deployment (PinnedDeployment)."""
     skus = load_catalog().skus
     members = []
     for m in env.members:
@@ -74,11 +159,10 @@ def router_members(env: Environment) -> list[RouterMember]:
                 description=m.description,
                 upstream_model=m.model.upstream_model,
                 timeout=m.request_timeout_seconds,
-                cost_per_second=(
-                    float(f"{skus[m.sku].hourly_usd / 3600 / m.max_concurrent_requests_per_instance:.8g}") if m.sku in skus else None
-                ),
+                cost_per_second=_cost_per_second(m, skus),
                 rpm=m.rpm,
                 tpm=m.tpm,
+                pinned=pinned_deployments(env, m),
             )
         )
     return members
@@ -113,8 +197,18 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
     Managed Redis accepts TLS connections only (client_protocol Encrypted)."""
     router = env.router
     limited = any(m.rpm or m.tpm for m in members)
+    pinned = [p for m in members for p in m.pinned]
+    aliases = {m.alias: m.role for m in members}
+    for p in pinned:
+        if p.model in aliases:
+            index = next(i for i, m in enumerate(env.members) if m.alias == p.model)
+            raise CouncilError(None, f"members[{index}] ({aliases[p.model]}).alias",
+                               f"{p.model!r} is the router's model for the {p.kind} deployment of {p.role} while it rolls out; "
+                               "choose another alias")
     return _template().render(
         members=members,
+        pinned=pinned,
+        deployment_header=DEPLOYMENT_HEADER,
         master_key_env=MASTER_KEY_ENV,
         database_url_env=DATABASE_URL_ENV if router.virtual_keys else None,
         # rpm/tpm limits: a model-capacity limiter that counts in the shared Redis; and telemetry.
@@ -147,6 +241,9 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
             # A role without a fallback: its fast failures are not counted (see the template).
             "lone_roles": sorted({m.role for m in members} - {f.role for f in router.fallbacks}),
             "lone_allowed_fails_policy": _allowed_fails_policy(router.allowed_fails, UNCLASSIFIED_ALLOWED_FAILS),
+            # A pinned deployment is never cooled down: a check must reach it every time, and a
+            # failure of one deployment must not keep requests from the other (nothing falls back).
+            "pinned_allowed_fails_policy": _allowed_fails_policy(UNCLASSIFIED_ALLOWED_FAILS, UNCLASSIFIED_ALLOWED_FAILS),
             "cooldown_time": router.cooldown_seconds,
             # An alias is its role: the proxy rewrites the requested name before any limit,
             # route, fallback or cooldown sees it (litellm_settings.model_alias_map); the

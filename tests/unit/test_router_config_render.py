@@ -372,3 +372,101 @@ def test_log_prompts_records_them_with_consent(fresh):
 # --------------------------------------------------------------------------- the file itself
 def test_the_rendered_file_ends_with_a_newline(fresh):
     assert render_text(fresh("dev")).endswith("\n")
+
+
+# --------------------------------------------------------------------------- rollouts: a model per deployment
+# Azure ML answers a request carrying `azureml-model-deployment: <name>` from that deployment,
+# whatever the traffic split (how-to-safely-rollout-online-endpoints, "Test the new deployment").
+DEPLOYMENT_HEADER = "azureml-model-deployment"
+
+
+def deployment_name(role: str, sku: str, slot: str) -> str:
+    """README "Roll out a change": `<role>-<sku>` (the SKU lowercased, without `Standard_` and
+    punctuation), and `-g` at the end in the green slot."""
+    return f"{role}-{re.sub(r'[^a-z0-9]', '', sku.lower().removeprefix('standard_'))}" + ("-g" if slot == "green" else "")
+
+
+def stage(data: dict, index: int, **rollout) -> dict:
+    """A rollout on member `index`: a longer timeout and fewer requests per instance, on its SKU."""
+    member = data["members"][index]
+    member["rollout"] = {"request_timeout_seconds": member.get("request_timeout_seconds", 90) + 7,
+                         "max_concurrent_requests_per_instance": 2, **rollout}
+    return data
+
+
+def rendered(data: dict) -> str:
+    env = parse(data)
+    return render_router_config(env, router_members(env))
+
+
+def test_a_rollout_only_adds_its_members_two_pinned_models(data):
+    """The role's own model, every other member and every setting stay as they were: the config
+    of a file with a rollout is the same file's config without it, plus the pinned models."""
+    import copy
+
+    without = rendered(copy.deepcopy(data))
+    with_rollout = rendered(stage(data, 0, traffic_percent=10))
+    head, tail = without.split("\n\nrouter_settings:", 1)
+    assert with_rollout.startswith(head + "\n") and with_rollout.endswith("\n\nrouter_settings:" + tail)
+    config = yaml.safe_load(with_rollout)
+    role = data["members"][0]["role"]
+    assert [g["model_name"] for g in config["model_list"]] == [m["role"] for m in data["members"]] + [f"{role}-live", f"{role}-staged"]
+
+
+def test_each_pinned_model_reaches_one_deployment_of_its_members_endpoint(data):
+    member = data["members"][-1]
+    role, sku = member["role"], member["sku"]
+    config = yaml.safe_load(rendered(stage(data, len(data["members"]) - 1, mirror_percent=10)))
+    groups = {g["model_name"]: g for g in config["model_list"]}
+    live, staged = groups[f"{role}-live"], groups[f"{role}-staged"]
+    for group, slot in ((live, "blue"), (staged, "green")):
+        params = group["litellm_params"]
+        assert params["extra_headers"] == {DEPLOYMENT_HEADER: deployment_name(role, sku, slot)}
+        # The member's own endpoint and key: both deployments sit behind it.
+        assert (params["api_base"], params["api_key"]) == (f"os.environ/{role.upper()}_API_BASE", f"os.environ/{role.upper()}_API_KEY")
+        assert params["model"] == f"openai/{upstream(member)}"
+        info = group["model_info"]
+        assert (info["id"], info["council_role"], info["council_slot"]) == (group["model_name"], role, slot)
+        assert info["council_deployment"] == params["extra_headers"][DEPLOYMENT_HEADER]
+        # Never cooled down: a check reaches the deployment every time.
+        assert set(info["allowed_fails_policy"].values()) == {NEVER}
+        assert "council_alias" not in info
+    # Each runs its own deployment's settings: the live one the member's, the staged one the rollout's.
+    timeout = member.get("request_timeout_seconds", 90)
+    assert (live["litellm_params"]["timeout"], live["litellm_params"]["stream_timeout"]) == (timeout, timeout)
+    assert (staged["litellm_params"]["timeout"], staged["litellm_params"]["stream_timeout"]) == (timeout + 7, timeout + 7)
+    hourly = SKUS[sku]["hourly_usd"]
+    assert live["litellm_params"]["input_cost_per_second"] == pytest.approx(hourly / 3600 / member.get("max_concurrent_requests_per_instance", 8), rel=1e-7)
+    assert staged["litellm_params"]["input_cost_per_second"] == pytest.approx(hourly / 3600 / 2, rel=1e-7)
+    # Out of every fallback and alias: only a request that names one reaches it.
+    settings = config["router_settings"]
+    named = {name for f in settings["fallbacks"] for key, to in f.items() for name in (key, *to)}
+    assert not {f"{role}-live", f"{role}-staged"} & (named | set(settings["model_group_alias"]) | set(settings["model_group_alias"].values())
+                                                    | set(config["litellm_settings"]["model_alias_map"]))
+
+
+def test_a_member_already_in_the_green_slot_stages_into_blue(fresh):
+    data = fresh("dev")
+    member = data["members"][0]
+    member["slot"] = "green"
+    config = yaml.safe_load(rendered(stage(data, 0)))
+    headers = {g["model_name"]: g["litellm_params"]["extra_headers"][DEPLOYMENT_HEADER]
+               for g in config["model_list"] if "extra_headers" in g["litellm_params"]}
+    assert headers == {f"{member['role']}-live": deployment_name(member["role"], member["sku"], "green"),
+                       f"{member['role']}-staged": deployment_name(member["role"], member["sku"], "blue")}
+
+
+def test_without_a_rollout_no_model_names_a_deployment(data):
+    assert not any("extra_headers" in g["litellm_params"] for g in render(data)["model_list"])
+    assert not any("extra_headers" in g["litellm_params"] for g in yaml.safe_load(rendered(data))["model_list"])
+
+
+def test_an_alias_that_is_a_pinned_model_name_is_refused_in_one_line(fresh):
+    from council.errors import CouncilError
+
+    data = stage(fresh("dev"), 0)
+    data["members"][1]["alias"] = f"{data['members'][0]['role']}-staged"
+    with pytest.raises(CouncilError) as caught:
+        rendered(data)
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith(f"members[1] ({data['members'][1]['role']}).alias: '{data['members'][0]['role']}-staged' is the router's model")
