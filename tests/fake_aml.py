@@ -13,7 +13,21 @@ MicrosoftDocs/azure-ai-docs a2d90a50):
 - its own answers: 408 (request_timeout_ms exceeded), 429 (too many pending requests),
   500 (infrastructure), and 502/503/504 (documented for Kubernetes endpoints; an envoy front
   end answers them when its upstream is unhealthy), with no Retry-After (none documented);
-- connection refused when told to (`refuse()`), as from an endpoint whose front end is gone.
+- connection refused when told to (`refuse()`), as from an endpoint whose front end is gone;
+- several deployments behind one endpoint (a rollout: `add_deployment`, each with its own
+  behaviour). A request with the header `azureml-model-deployment: <name>` is answered by that
+  deployment whatever the traffic split ("invoke the deployment directly without going through
+  traffic rules", how-to-safely-rollout-online-endpoints, "Test the new deployment", ms.date
+  2026-02-08, MicrosoftDocs/azure-ai-docs 96b17518, read 2026-12-03); without it a deployment is
+  picked by the `traffic` weights, and the `mirror` share is copied to a shadow deployment whose
+  answer is dropped (never for a request that names a deployment: same page, "Test the deployment
+  with mirrored traffic"). No deployment with positive weight: 404 (how-to-troubleshoot-online-
+  endpoints, "404 Not found: The endpoint doesn't have any valid deployment with positive
+  weight"; the text is what clients report, e.g. microsoft/semantic-kernel#9085). A header naming
+  no deployment of the endpoint: Azure ML documents no answer for it, and the azure-ai-ml SDK
+  checks the name against the endpoint's deployments itself before it invokes ("Until this bug is
+  resolved", operations/_online_endpoint_operations.py `invoke`, Azure/azure-sdk-for-python, read
+  2026-12-03); this fake answers 404, and nothing in the council may depend on that answer.
 
 The container (TGI 3.3.2, huggingface/text-generation-inference router/src: server.rs,
 lib.rs, infer/mod.rs, read at v3.3.2 and db931fcf):
@@ -40,6 +54,7 @@ was reused, or a front end dropped a request).
 from __future__ import annotations
 
 import json
+import random
 import socket
 import threading
 import time
@@ -75,13 +90,35 @@ AML_REASONS = {408: "Request timeout", 429: "Too many pending requests", 500: "I
                502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
+# The request header that names the deployment to answer (see the module docstring).
+DEPLOYMENT_HEADER = "azureml-model-deployment"
+NO_VALID_DEPLOYMENT = ("No valid deployments to route to. Please check that the endpoint has at least one deployment with "
+                       "positive weight values or use a deployment specific header to route.")
+
+
 @dataclass(frozen=True)
 class SeenRequest:
     method: str
     path: str
     authorization: str | None
-    deployment: str | None
+    deployment: str | None  # the azureml-model-deployment header the request carried
     body: dict | None
+    served_by: str | None = None  # the deployment that answered (or got the mirrored copy)
+    mirrored: bool = False
+
+
+@dataclass
+class DeploymentBehaviour:
+    """Another deployment behind the same endpoint: how it answers (the fields FakeDeployment
+    has for its own first deployment; see `add_deployment`)."""
+
+    name: str
+    answer: str
+    mode: str = "ok"
+    hang_seconds: float = 30.0
+    latency_seconds: float = 0.0
+    tgi_error: TgiError = TOO_LONG
+    aml_status: int = 503
 
 
 @dataclass
@@ -97,9 +134,20 @@ class FakeDeployment:
     tgi_error: TgiError = TOO_LONG
     aml_status: int = 503
     seen: list[SeenRequest] = field(default_factory=list)
+    # The endpoint's other deployments (a rollout), and how it splits requests that name none:
+    # deployment -> percent (None: all to this one, `name`), and a mirrored share.
+    others: dict[str, DeploymentBehaviour] = field(default_factory=dict)
+    traffic: dict[str, int] | None = None
+    mirror: dict[str, int] = field(default_factory=dict)
+    seed: int = 0
     server: ThreadingHTTPServer | None = None
     _port: int | None = None
     _connections: set = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _random: random.Random = field(default=None)  # seeded in __post_init__: a reproducible split
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
 
     @property
     def base_url(self) -> str:
@@ -107,6 +155,37 @@ class FakeDeployment:
 
     def posts(self) -> int:
         return sum(1 for s in self.seen if s.method == "POST")
+
+    def add_deployment(self, name: str, *, answer: str, **behaviour) -> DeploymentBehaviour:
+        """Another deployment behind this endpoint (e.g. a rollout's staged one); it takes no
+        traffic until `traffic` names it."""
+        assert name != self.name and name not in self.others, f"deployment {name} exists"
+        self.others[name] = DeploymentBehaviour(name=name, answer=answer, **behaviour)
+        return self.others[name]
+
+    def deployment(self, name: str):
+        """The behaviour of deployment `name` (this object itself for its first deployment)."""
+        return self if name == self.name else self.others[name]
+
+    def served(self, deployment: str) -> list[SeenRequest]:
+        """Chat requests deployment `deployment` answered (mirrored copies left out)."""
+        return [s for s in self.seen if s.method == "POST" and s.served_by == deployment and not s.mirrored]
+
+    def _route(self, named: str | None):
+        """The deployment that answers: the one the header names (None if the endpoint has no
+        such deployment), else one picked by the traffic weights (None if none has weight)."""
+        if named is not None:
+            return self.deployment(named) if named == self.name or named in self.others else None
+        weights = {k: v for k, v in (self.traffic if self.traffic is not None else {self.name: 100}).items() if v > 0}
+        if not weights:
+            return None
+        with self._lock:
+            picked = self._random.choices(list(weights), weights=list(weights.values()))[0]
+        return self.deployment(picked)
+
+    def _mirrored_to(self) -> list[str]:
+        with self._lock:
+            return [name for name, percent in self.mirror.items() if self._random.random() * 100 < percent]
 
     def start(self) -> "FakeDeployment":
         fake = self
@@ -172,7 +251,7 @@ class FakeDeployment:
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
 
-            def _stream(self, body: dict, words: list[str], finish: str, in_stream_error: TgiError | None = None) -> None:
+            def _stream(self, target, body: dict, words: list[str], finish: str, in_stream_error: TgiError | None = None) -> None:
                 """TGI's server-sent events (chunked, as axum's Sse sends them)."""
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
@@ -182,8 +261,8 @@ class FakeDeployment:
                 self.end_headers()
                 try:
                     self.wfile.flush()
-                    if fake.mode == "stream_hang":
-                        time.sleep(fake.hang_seconds)
+                    if target.mode == "stream_hang":
+                        time.sleep(target.hang_seconds)
                     if in_stream_error:
                         error = {"error": {"message": in_stream_error.message, "http_status_code": 422}}
                         self._write(f"data: {json.dumps(error)}\n\n".encode())
@@ -201,9 +280,10 @@ class FakeDeployment:
                 # Otherwise the connection stays open for the next request, as TGI's (hyper's) does:
                 # closing it without `Connection: close` made clients reuse a dead connection.
 
-            def _record(self, body: dict | None) -> None:
+            def _record(self, body: dict | None, served_by: str | None = None, mirrored: bool = False) -> None:
                 fake.seen.append(SeenRequest(
-                    self.command, self.path, self.headers.get("Authorization"), self.headers.get("azureml-model-deployment"), body
+                    self.command, self.path, self.headers.get("Authorization"), self.headers.get(DEPLOYMENT_HEADER), body,
+                    served_by, mirrored,
                 ))
 
             def do_GET(self):
@@ -217,37 +297,51 @@ class FakeDeployment:
                     body = json.loads(raw or b"{}")
                 except json.JSONDecodeError:
                     body = None
-                self._record(body)
                 if self.path.split("?")[0] != "/v1/chat/completions":
+                    self._record(body)
                     return self._reply(404, {"error": f"no route {self.path}"})
                 if self.headers.get("Authorization") != f"Bearer {fake.key}":
+                    self._record(body)
                     return self._reply(401, {"error": "invalid or missing endpoint key"})
-                if fake.mode == "disconnect":
+                named = self.headers.get(DEPLOYMENT_HEADER)
+                target = fake._route(named)
+                self._record(body, target.name if target is not None else None)
+                if target is None:
+                    text = f"Deployment {named} not found in this endpoint" if named is not None else NO_VALID_DEPLOYMENT
+                    return self._send(404, text.encode(), "text/plain")
+                if named is None:
+                    for shadow in fake._mirrored_to():
+                        self._record(body, shadow, mirrored=True)  # its answer goes nowhere
+                self._answer(target, body)
+
+            def _answer(self, target, body: dict | None) -> None:
+                """How deployment `target` (FakeDeployment's own fields, or a DeploymentBehaviour) answers."""
+                if target.mode == "disconnect":
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                if fake.mode == "aml_status":
-                    return self._send(fake.aml_status, AML_REASONS.get(fake.aml_status, "error").encode(), "text/plain")
-                if fake.mode == "hang":
-                    time.sleep(fake.hang_seconds)
-                elif fake.latency_seconds:
-                    time.sleep(fake.latency_seconds)
+                if target.mode == "aml_status":
+                    return self._send(target.aml_status, AML_REASONS.get(target.aml_status, "error").encode(), "text/plain")
+                if target.mode == "hang":
+                    time.sleep(target.hang_seconds)
+                elif target.latency_seconds:
+                    time.sleep(target.latency_seconds)
                 body = body or {}
                 if "max_tokens" in body and "max_completion_tokens" in body:
                     return self._container(422, "Failed to deserialize the JSON body into the target type: "
                                                 "duplicate field `max_tokens` at line 1 column 1")
                 limit = body.get("max_tokens", body.get("max_completion_tokens"))
-                words = fake.answer.split(" ")
+                words = target.answer.split(" ")
                 finish = "stop"
                 if isinstance(limit, int) and limit < len(words):
                     words, finish = words[:limit], "length"
-                error = INCOMPLETE if fake.mode == "fail" else fake.tgi_error if fake.mode == "tgi_error" else None
+                error = INCOMPLETE if target.mode == "fail" else target.tgi_error if target.mode == "tgi_error" else None
                 if body.get("stream"):
                     if error and error.error_type in IN_STREAM_ERROR_TYPES:
-                        return self._stream(body, words, finish, in_stream_error=error)
+                        return self._stream(target, body, words, finish, in_stream_error=error)
                     if error:
                         return self._container(error.status, {"error": error.message, "error_type": error.error_type})
-                    return self._stream(body, words, finish)
+                    return self._stream(target, body, words, finish)
                 if error:
                     return self._container(error.status, {"error": error.message, "error_type": error.error_type})
                 self._container(200, {
