@@ -100,7 +100,8 @@ def _smoke(args: argparse.Namespace) -> int:
     import os
 
     from council.config import load_environment
-    from council.smoke import smoke
+    from council.router_config import pinned_deployments
+    from council.smoke import Target, smoke, summary
 
     path = resolve(args.env)
     env = load_environment(path)
@@ -110,16 +111,15 @@ def _smoke(args: argparse.Namespace) -> int:
     if not master_key:
         raise CouncilError("LITELLM_MASTER_KEY", None, "not set; export the router's master key (Key Vault secret litellm-master-key)")
     roles = [m.role for m in env.members]
+    # Each deployment of a rollout the file has, by itself (as well as those the router pins).
+    expected = [Target(p.model, p.role, p.kind, p.deployment) for m in env.members for p in pinned_deployments(env, m)]
     print(f"checking {len(roles)} members of {path.stem} through {args.router_url} ...", file=sys.stderr)
-    results = smoke(args.router_url, master_key, roles, timeout=args.timeout)
+    results = smoke(args.router_url, master_key, roles, timeout=args.timeout, expected=expected)
     for result in results:
         print(result.line())
-    failed = [r.role for r in results if not r.ok]
-    if failed:
-        print(f"failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    print(f"all {len(results)} members serving", file=sys.stderr)
-    return 0
+    last, failed = summary(results)
+    print(last, file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _smoke_job(args: argparse.Namespace, env, stack: str) -> int:

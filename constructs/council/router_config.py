@@ -47,6 +47,14 @@ def router_hooks_source() -> str:
 # that names a deployment is never mirrored (learn.microsoft.com/azure/machine-learning/
 # how-to-safely-rollout-online-endpoints, "Test the new deployment" and "Test the deployment with
 # mirrored traffic"; MicrosoftDocs/azure-ai-docs 96b17518, ms.date 2026-02-08, read 2026-12-03).
+# LiteLLM 1.108.5 sends a model's `litellm_params.extra_headers` with every request to it: the
+# router passes the model's litellm_params into the call (router.py `_acompletion`), the OpenAI
+# branch keeps them (main.py `_complete_custom_openai`: optional_params["extra_headers"]) and
+# the client sends them as request options (llms/openai/openai.py `_request_without_sdk_transform`);
+# read 2026-12-03 in the installed package, measured with the real proxy (tests/test_rollout_smoke.py).
+# A request's own `extra_headers` (in its body) replace them, the request's kwargs coming after
+# the model's: `council smoke` never sends any. (The proxy adds one only to forward a traceparent,
+# and only with litellm.forward_traceparent_to_llm_provider, False by default.)
 DEPLOYMENT_HEADER = "azureml-model-deployment"
 # The two deployments of a member with a rollout: the one its own settings run (`live`, its
 # `slot`) and the staged change (`staged`, the other slot; council.config.Member.staged).
