@@ -254,6 +254,33 @@ def test_the_job_finds_the_rollouts_in_the_router(council):
     assert down.returncode == 1 and down.stderr.strip().splitlines()[-1] == f"failed: {member.role} (staged {staged})"
 
 
+def test_through_arm_the_failed_deployment_is_named(council, tmp_path):
+    """`council smoke ENV` without --router-url prints the job's lines and names what failed: the
+    job's own last line, here a staged deployment."""
+    from council.smoke import job_program
+    from test_smoke import _fake_for_dev, _smoke_through_arm
+
+    env = council.extra["env"]
+    member = next(m for m in rolling(council) if not m.rollout.traffic_percent)
+    _, staged = deployments(env, member)
+    run_env = {**os.environ, "ROUTER_URL": council.base, "LITELLM_MASTER_KEY": council.master_key,
+               "SMOKE_ROLES": ",".join(m.role for m in env.members), "SMOKE_TIMEOUT": "30"}
+    council.fakes[member.role].deployment(staged).mode = "fail"
+    try:
+        run = subprocess.run([sys.executable, "-c", job_program()], env=run_env, capture_output=True, text=True, timeout=300, cwd="/")
+    finally:
+        council.fakes[member.role].deployment(staged).mode = "ok"
+    fake = _fake_for_dev(tmp_path)
+    fake.log_lines, fake.final_status = run.stdout.strip().splitlines() + run.stderr.strip().splitlines(), "Failed"
+    try:
+        result = _smoke_through_arm(tmp_path, fake)
+    finally:
+        fake.stop()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert any(line.startswith(f"FAIL  {member.role} (staged {staged}): ") for line in result.stdout.splitlines())
+    assert result.stderr.strip().splitlines()[-1] == f"failed: {member.role} (staged {staged})"
+
+
 # --------------------------------------------------------------------------- the deployed stack
 def test_the_router_pins_the_deployments_the_stack_creates(stacks):
     """In a synthesized rollout (conftest's `devrs`: dev's first member staged at 10%), each
