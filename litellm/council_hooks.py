@@ -93,10 +93,16 @@ def _model_id(request_data: Any) -> str | None:
 
 class CouncilHooks(CustomLogger):
     async def async_pre_call_hook(self, user_api_key_dict, cache, data: dict, call_type):
-        """OpenAI's newer name for the answer's length limit, in the name TGI reads."""
-        if isinstance(data, dict) and data.get("max_completion_tokens") is not None:
-            limit = data.pop("max_completion_tokens")
-            data["max_tokens"] = limit if data.get("max_tokens") is None else min(limit, data["max_tokens"])
+        """OpenAI's newer name for the answer's length limit, in the name TGI reads; and no
+        headers from the client to the members. LiteLLM 1.108.5 merges a request's own
+        `extra_headers` over the model's (router.py _acompletion: the request's kwargs after the
+        deployment's litellm_params), so a client could replace the `azureml-model-deployment`
+        pin of `<role>-live`/`-staged` -- or pick a deployment of any role past its traffic split."""
+        if isinstance(data, dict):
+            data.pop("extra_headers", None)
+            if data.get("max_completion_tokens") is not None:
+                limit = data.pop("max_completion_tokens")
+                data["max_tokens"] = limit if data.get("max_tokens") is None else min(limit, data["max_tokens"])
         return data
 
     async def async_post_call_failure_deployment_hook(self, request_data, exception, call_type, fallback_depth=None):

@@ -302,3 +302,19 @@ def test_the_router_pins_the_deployments_the_stack_creates(stacks):
     # Both deployments of each rolling member, and only those.
     for role in {m["model_info"]["council_role"] for m in pinned.values()}:
         assert {m["model_info"]["council_deployment"] for m in pinned.values() if m["model_info"]["council_role"] == role} == created[role]
+
+
+def test_a_client_cannot_pick_a_deployment_with_its_own_headers(council):
+    """A request's own `extra_headers` would replace the pinned header (LiteLLM merges the
+    request over the model): the router drops them, so the pin holds and a role keeps its split."""
+    for member in rolling(council):
+        fake = council.fakes[member.role]
+        live, staged = deployments(council.extra["env"], member)
+        headers = {"Authorization": f"Bearer {council.master_key}"}
+        for model, other, expected in ((f"{member.role}-staged", live, staged), (member.role, staged, None)):
+            before = len(fake.seen)
+            body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "extra_headers": {DEPLOYMENT_HEADER: other}}
+            response = council.client.post("/v1/chat/completions", headers=headers, json=body)
+            assert response.status_code == 200, response.text
+            (seen,) = [s for s in fake.seen[before:] if s.method == "POST"]
+            assert seen.deployment == expected
