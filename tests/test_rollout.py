@@ -180,3 +180,13 @@ def test_quota_and_cost_count_both_deployments_while_they_overlap(step):
     assert extra["sku"] == new_sku.name and extra["monthly_min_usd"] == round(new_sku.hourly_usd * 730 * member.instances.min, 2)
     assert describe(staged, "dev", catalog)["totals"]["monthly_min_usd"] == pytest.approx(
         describe(stable, "dev", catalog)["totals"]["monthly_min_usd"] + extra["monthly_min_usd"], abs=0.01)
+
+
+def test_the_smoke_job_has_time_for_each_deployment_of_a_rollout(stacks):
+    """council smoke checks each deployment of a rollout by itself: two more checks, each given
+    as long as a role's."""
+    (stable,) = stacks["dev"]["resource"]["azurerm_container_app_job"].values()
+    (staged,) = _stack(stacks, "devrs")["resource"]["azurerm_container_app_job"].values()
+    roles = len(raw_environment("dev")["members"])
+    per_check = (stable["replica_timeout_in_seconds"] - 60) / roles
+    assert staged["replica_timeout_in_seconds"] == per_check * (roles + 2) + 60

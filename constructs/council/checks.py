@@ -74,6 +74,7 @@ def check_environment(env: Environment, stack: str, catalog: Catalog | None = No
     problems += member_problems
     problems += _check_egress(env, catalog)
     problems += _check_router_time_budget(env)
+    problems += _check_rollouts(env)
     problems += _check_router_capacity(env, catalog, members_valid=not member_problems)
     problems += _check_quota(env, catalog)
     if not problems:  # cost needs a valid plan (known SKUs) to mean anything
@@ -284,6 +285,29 @@ def _check_deployment(member: Member, where: str, catalog: Catalog) -> list[Prob
                 f"{member.sku} offers {usable:.1f} GB usable ({sku.gpus}x {sku.gpu} {sku.gpu_memory_gb:g} GB at "
                 f"{GPU_MEMORY_HEADROOM:.0%}){room}; choose a larger GPU{source.smaller_fit_hint}",
             ))
+    return problems
+
+
+# --------------------------------------------------------------------------- rollouts
+def _check_rollouts(env: Environment) -> list[Problem]:
+    """What a staged rollout needs of the rest of the file: the router's names for its two
+    deployments (`<role>-live`, `<role>-staged`) free, and a request timeout the router keeps."""
+    from council.router_config import PINNED_KINDS, pinned_model_name
+
+    problems = []
+    pinned = {pinned_model_name(m.role, kind): m.role for m in env.members if m.rollout is not None for kind in PINNED_KINDS}
+    for index, member in enumerate(env.members):
+        if member.alias in pinned:
+            problems.append(Problem(f"members[{index}] ({member.role}).alias",
+                                    f"{member.alias!r} is the router's name for a deployment of {pinned[member.alias]} during its "
+                                    "rollout (README \"Roll out a change\"); choose another alias"))
+        staged = member.staged()
+        if staged is not None and staged.request_timeout_seconds > member.request_timeout_seconds:
+            # The router waits request_timeout_seconds of the role for either deployment the split picks.
+            problems.append(Problem(f"members[{index}] ({member.role}).rollout.request_timeout_seconds",
+                                    f"{staged.request_timeout_seconds} s is longer than the {member.request_timeout_seconds} s the router "
+                                    f"waits for {member.role}, whichever deployment answers; raise the member's own "
+                                    "request_timeout_seconds first (an in-place change), or keep the rollout's at most that"))
     return problems
 
 

@@ -279,6 +279,7 @@ def smoke_job_props(
         master_key=master_key,
         router_url=router_url,
         roles=tuple(m.role for m in env.members),
+        extra_checks=sum(len(m.deployments()) for m in env.members if m.rollout is not None),
         image=env.router.image,
         # Longer than any path through the router may take (council.policy).
         member_timeout_seconds=ROUTER_TIME_BUDGET_SECONDS + 10,

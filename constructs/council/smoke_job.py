@@ -44,6 +44,8 @@ class SmokeJobProps:
     router_url: str
     roles: tuple[str, ...]
     image: str
+    # Checks besides one per role: each deployment of a rollout is checked by itself (council.smoke).
+    extra_checks: int = 0
     # Seconds each member may take to answer, and the whole job.
     member_timeout_seconds: int = 120
     workload_profiles: bool = True
@@ -67,7 +69,7 @@ class SmokeJob(Construct):
             location=props.location,
             container_app_environment_id=props.environment_id,
             workload_profile_name="Consumption" if props.workload_profiles else None,
-            replica_timeout_in_seconds=props.member_timeout_seconds * len(props.roles) + 60,
+            replica_timeout_in_seconds=props.member_timeout_seconds * (len(props.roles) + props.extra_checks) + 60,
             replica_retry_limit=0,  # a failed check is a result, not something to retry
             manual_trigger_config=ContainerAppJobManualTriggerConfig(parallelism=1, replica_completion_count=1),
             identity=ContainerAppJobIdentity(type="UserAssigned", identity_ids=[props.identity_id]),

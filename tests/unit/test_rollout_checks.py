@@ -84,3 +84,22 @@ def test_the_live_deployment_keeps_its_name_and_the_staged_one_gets_the_other_sl
     assert staged.slot == "green" and names.online_deployment(staged.role, staged.sku, staged.slot).endswith("-g")
     # Same SKU in both slots still gives two names.
     assert names.online_deployment(live.role, live.sku, "green") != names.online_deployment(live.role, live.sku, "blue")
+
+
+def test_an_alias_cannot_take_the_routers_name_for_a_rollouts_deployment(dev):
+    first, second = dev["members"][:2]
+    first["rollout"] = {"instances": {"min": 1, "default": 1, "max": 3}, "traffic_percent": 10}
+    second["alias"] = f"{first['role']}-staged"
+    (problem,) = _problems(dev)
+    assert problem.field == f"{member_at(dev, 1)}.alias" and "during its rollout" in problem.message
+    second["alias"] = f"{first['role']}-stage"
+    assert _problems(dev) == []
+
+
+@pytest.mark.parametrize("extra, refused", [(0, False), (1, True)])
+def test_the_staged_deployment_waits_no_longer_than_the_router_does(dev, extra, refused):
+    member = dev["members"][0]
+    live = member.get("request_timeout_seconds", 90)
+    member["rollout"] = {"request_timeout_seconds": live + extra, "instances": {"min": 1, "default": 1, "max": 3}}
+    problems = _problems(dev)
+    assert [p.field for p in problems] == ([f"{member_at(dev, 0)}.rollout.request_timeout_seconds"] if refused else [])
