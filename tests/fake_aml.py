@@ -107,24 +107,12 @@ class SeenRequest:
     mirrored: bool = False
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DeploymentBehaviour:
-    """Another deployment behind the same endpoint: how it answers (the fields FakeDeployment
-    has for its own first deployment; see `add_deployment`)."""
+    """How one deployment behind an endpoint answers: the endpoint's first deployment
+    (FakeDeployment) and any other one (`add_deployment`, a rollout)."""
 
     name: str
-    answer: str
-    mode: str = "ok"
-    hang_seconds: float = 30.0
-    latency_seconds: float = 0.0
-    tgi_error: TgiError = TOO_LONG
-    aml_status: int = 503
-
-
-@dataclass
-class FakeDeployment:
-    name: str
-    key: str
     answer: str
     mode: str = "ok"
     hang_seconds: float = 30.0
@@ -133,6 +121,11 @@ class FakeDeployment:
     latency_seconds: float = 0.0
     tgi_error: TgiError = TOO_LONG
     aml_status: int = 503
+
+
+@dataclass(kw_only=True)
+class FakeDeployment(DeploymentBehaviour):
+    key: str
     seen: list[SeenRequest] = field(default_factory=list)
     # The endpoint's other deployments (a rollout), and how it splits requests that name none:
     # deployment -> percent (None: all to this one, `name`), and a mirrored share.
