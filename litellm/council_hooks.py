@@ -109,8 +109,11 @@ class CouncilHooks(CustomLogger):
         """Cool down a member that cannot be reached, or whose model failed (Azure ML's 424 with the
         container's 5xx or TGI's 424), as LiteLLM does one whose front end answers 5xx. (LiteLLM
         counts a timeout of an attempt itself.)"""
+        model_id = _model_id(request_data)
+        if model_id is not None:
+            _mark(exception, model_id)  # the deployment that failed, for the fallback events below
         if _failure_kind(exception) == FAST_FAILURES:
-            await _count_failure(_model_id(request_data), exception, FAST_FAILURES)
+            await _count_failure(model_id, exception, FAST_FAILURES)
 
     async def log_success_fallback_event(self, original_model_group, kwargs, original_exception):
         await _count_stream_failure(original_model_group, original_exception)
@@ -256,8 +259,27 @@ async def _count_stream_failure(model_group: str | None, exception) -> None:
     router = _router()
     if field is None or router is None:
         return
-    for model_id in [m["model_info"]["id"] for m in router.model_list if m.get("model_name") == model_group]:
+    # The deployment that failed, when the attempt hook saw it: only that one is counted, so that
+    # in a role split between two deployments (a rollout's share) the healthy one keeps serving.
+    # A stream that failed before its first chunk reaches no attempt hook: every deployment of the
+    # group is counted then (a role has one, except during a rollout's share).
+    failed = next((getattr(e, _FAILED_DEPLOYMENT, None) for e in _chain(exception) if getattr(e, _FAILED_DEPLOYMENT, None)), None)
+    ids = [failed] if failed else [m["model_info"]["id"] for m in router.model_list if m.get("model_name") == model_group]
+    for model_id in ids:
         await _count_failure(model_id, exception, field, counter="answered-by-fallback")
+
+
+_FAILED_DEPLOYMENT = "council_failed_deployment"
+
+
+def _mark(exception, model_id: str) -> None:
+    """Remember on each exception of the chain which deployment failed: LiteLLM wraps the failure
+    anew before its fallback events (measured: a new APIError around the same httpx error)."""
+    for error in _chain(exception):
+        try:
+            setattr(error, _FAILED_DEPLOYMENT, model_id)
+        except AttributeError:  # an exception type with __slots__: the group-wide count applies
+            pass
 
 
 async def _seconds_until_a_member_is_back(error) -> int:

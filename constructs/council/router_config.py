@@ -107,6 +107,11 @@ class RouterMember:
     tpm: int | None = None
     # A member with a rollout: its live and staged deployments, each pinned (empty otherwise).
     pinned: tuple[PinnedDeployment, ...] = ()
+    # A rollout with a share of live traffic (1-99%): the role itself is split here, in the router,
+    # as (pinned deployment, weight, id) -- not by the endpoint -- so that a failing deployment is
+    # cooled down alone and the other takes its share (an automatic rollback while it fails).
+    # Empty otherwise: the endpoint's traffic rules choose (and mirror, which skips pinned requests).
+    shares: tuple[tuple[PinnedDeployment, int, str], ...] = ()
 
     @property
     def api_base_env(self) -> str:
@@ -171,9 +176,22 @@ def router_members(env: Environment) -> list[RouterMember]:
                 rpm=m.rpm,
                 tpm=m.tpm,
                 pinned=pinned_deployments(env, m),
+                shares=_shares(m, pinned_deployments(env, m)),
             )
         )
     return members
+
+
+def _shares(member: Member, pinned: tuple[PinnedDeployment, ...]) -> tuple[tuple[PinnedDeployment, int, str], ...]:
+    """The role's split, done by the router, while a rollout takes a share of live traffic. LiteLLM
+    1.108.5 picks a deployment of a model group at random by its litellm_params `weight`
+    (router_strategy/simple_shuffle.py) and cools deployments down by their model_info id, so each
+    share has its own id: the live one keeps the role's (`<role>`), the staged one `<role>-staged-share`."""
+    rollout = member.rollout
+    if rollout is None or not 0 < rollout.traffic_percent < 100:
+        return ()
+    live, staged = pinned
+    return ((live, 100 - rollout.traffic_percent, member.role), (staged, rollout.traffic_percent, f"{member.role}-staged-share"))
 
 
 def _allowed_fails_policy(timeouts: int, fast_failures: int) -> dict[str, int]:

@@ -399,13 +399,14 @@ def rendered(data: dict) -> str:
     return render_router_config(env, router_members(env))
 
 
-def test_a_rollout_only_adds_its_members_two_pinned_models(data):
-    """The role's own model, every other member and every setting stay as they were: the config
-    of a file with a rollout is the same file's config without it, plus the pinned models."""
+@pytest.mark.parametrize("split", [{"traffic_percent": 0}, {"mirror_percent": 10}, {"traffic_percent": 100}])
+def test_a_rollout_without_a_live_share_only_adds_its_members_two_pinned_models(data, split):
+    """Staged at 0%, mirrored or promoted, the endpoint's traffic rules choose: the role's own
+    model, every other member and every setting stay as they were, plus the pinned models."""
     import copy
 
     without = rendered(copy.deepcopy(data))
-    with_rollout = rendered(stage(data, 0, traffic_percent=10))
+    with_rollout = rendered(stage(data, 0, **split))
     head, tail = without.split("\n\nrouter_settings:", 1)
     assert with_rollout.startswith(head + "\n") and with_rollout.endswith("\n\nrouter_settings:" + tail)
     config = yaml.safe_load(with_rollout)
@@ -470,3 +471,20 @@ def test_an_alias_that_is_a_pinned_model_name_is_refused_in_one_line(fresh):
         rendered(data)
     (line,) = str(caught.value).splitlines()
     assert line.startswith(f"members[1] ({data['members'][1]['role']}).alias: '{data['members'][0]['role']}-staged' is the router's model")
+
+
+@pytest.mark.parametrize("share", [1, 10, 99])
+def test_a_live_share_is_split_by_the_router_between_the_two_pinned_deployments(data, share):
+    """While a rollout takes 1-99% of the role, the role's model group holds both deployments,
+    each pinned by the header, weighted by its share and with an id of its own (LiteLLM cools a
+    deployment down by its id), so a failing one is skipped alone."""
+    member = data["members"][0]
+    role, sku = member["role"], member["sku"]
+    config = yaml.safe_load(rendered(stage(data, 0, traffic_percent=share)))
+    group = [g for g in config["model_list"] if g["model_name"] == role]
+    assert [(g["litellm_params"]["extra_headers"][DEPLOYMENT_HEADER], g["litellm_params"]["weight"]) for g in group] == [
+        (deployment_name(role, sku, "blue"), 100 - share), (deployment_name(role, sku, "green"), share)]
+    ids = [g["model_info"]["id"] for g in group]
+    assert ids[0] == role and len(set(ids)) == 2 and not set(ids) & {g["model_name"] for g in config["model_list"]} - {role}
+    others = [g for g in config["model_list"] if g["model_name"] not in (role, f"{role}-live", f"{role}-staged")]
+    assert [g["model_name"] for g in others] == [m["role"] for m in data["members"][1:]]
