@@ -488,3 +488,13 @@ def test_a_live_share_is_split_by_the_router_between_the_two_pinned_deployments(
     assert ids[0] == role and len(set(ids)) == 2 and not set(ids) & {g["model_name"] for g in config["model_list"]} - {role}
     others = [g for g in config["model_list"] if g["model_name"] not in (role, f"{role}-live", f"{role}-staged")]
     assert [g["model_name"] for g in others] == [m["role"] for m in data["members"][1:]]
+
+
+def test_a_roles_rate_limits_are_shared_by_weight_while_the_router_splits_it(data):
+    """LiteLLM counts rpm/tpm per deployment: each share gets its part of the role's limit
+    (rounded up), so the role's total stays what the file says, not twice it."""
+    member = data["members"][0]
+    member.update(rpm=100, tpm=9999)
+    config = yaml.safe_load(rendered(stage(data, 0, traffic_percent=10)))
+    group = [g["litellm_params"] for g in config["model_list"] if g["model_name"] == member["role"]]
+    assert [(p["rpm"], p["tpm"]) for p in group] == [(90, 9000), (10, 1000)]
