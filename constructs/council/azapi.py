@@ -298,7 +298,19 @@ class AzapiAction(_AzapiBase):
         return self._reference(f"sensitive_output.{path}")
 
 
-class AzapiActionRead(_References, TerraformDataSource):
+class _AzapiData(_References, TerraformDataSource):
+    """An azapi data source on one ARM resource: its `type@api-version` and `resource_id`."""
+
+    def __init__(self, scope: Construct, id: str, *, resource_type: str, kind: str, resource_id: str,
+                 depends_on: Sequence[ITerraformDependable] = ()) -> None:
+        super().__init__(scope, id, terraform_resource_type=resource_type, terraform_generator_metadata=_METADATA,
+                         depends_on=list(depends_on) or None)
+        self.attributes: dict[str, Any] = {}
+        self._set("type", _api_type(kind))
+        self._set("resource_id", resource_id)
+
+
+class AzapiActionRead(_AzapiData):
     """`data "azapi_resource_action"`: a read-only ARM action (e.g. `listKeys`), run at every
     plan, so what it returns is current. Terraform defers the read to apply when a resource
     it depends on has changes (e.g. the key regeneration before it), so it then returns what
@@ -316,17 +328,9 @@ class AzapiActionRead(_References, TerraformDataSource):
         sensitive_response_export_values: Sequence[str] = (),
         depends_on: Sequence[ITerraformDependable] = (),
     ) -> None:
-        azapi_type = _api_type(kind)
-        super().__init__(
-            scope,
-            id,
-            terraform_resource_type="azapi_resource_action",
-            terraform_generator_metadata=_METADATA,
-            depends_on=list(depends_on) or None,
-        )
-        self.attributes: dict[str, Any] = {}
-        for key, value in (("type", azapi_type), ("resource_id", resource_id), ("action", action), ("method", method)):
-            self._set(key, value)
+        super().__init__(scope, id, resource_type="azapi_resource_action", kind=kind, resource_id=resource_id, depends_on=depends_on)
+        self._set("action", action)
+        self._set("method", method)
         if sensitive_response_export_values:
             self._set("sensitive_response_export_values", list(sensitive_response_export_values))
 
@@ -334,7 +338,7 @@ class AzapiActionRead(_References, TerraformDataSource):
         return self._reference(f"sensitive_output.{path}")
 
 
-class AzapiRead(_References, TerraformDataSource):
+class AzapiRead(_AzapiData):
     """`data "azapi_resource"`: read one existing ARM resource at plan. `postconditions` are
     (condition, error message) pairs over `self.output` that stop the plan when false -- before
     anything is created."""
@@ -349,10 +353,7 @@ class AzapiRead(_References, TerraformDataSource):
         response_export_values: Sequence[str],
         postconditions: Sequence[tuple[str, str]] = (),
     ) -> None:
-        super().__init__(scope, id, terraform_resource_type="azapi_resource", terraform_generator_metadata=_METADATA)
-        self.attributes: dict[str, Any] = {}
-        self._set("type", _api_type(kind))
-        self._set("resource_id", resource_id)
+        super().__init__(scope, id, resource_type="azapi_resource", kind=kind, resource_id=resource_id)
         self._set("response_export_values", list(response_export_values))
         if postconditions:
             self._set("lifecycle", {"postcondition": [{"condition": c, "error_message": m} for c, m in postconditions]})

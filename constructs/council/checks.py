@@ -292,15 +292,10 @@ def _check_deployment(member: Member, where: str, catalog: Catalog) -> list[Prob
 def _check_rollouts(env: Environment) -> list[Problem]:
     """What a staged rollout needs of the rest of the file: the router's names for its two
     deployments (`<role>-live`, `<role>-staged`) free, and a request timeout the router keeps."""
-    from council.router_config import PINNED_KINDS, pinned_model_name
+    from council.router_config import pinned_alias_clashes
 
-    problems = []
-    pinned = {pinned_model_name(m.role, kind): m.role for m in env.members if m.rollout is not None for kind in PINNED_KINDS}
+    problems = [Problem(field, message) for field, message in pinned_alias_clashes(env)]
     for index, member in enumerate(env.members):
-        if member.alias in pinned:
-            problems.append(Problem(f"members[{index}] ({member.role}).alias",
-                                    f"{member.alias!r} is the router's name for a deployment of {pinned[member.alias]} during its "
-                                    "rollout (README \"Roll out a change\"); choose another alias"))
         staged = member.staged()
         if staged is not None and staged.request_timeout_seconds > member.request_timeout_seconds:
             # The router waits request_timeout_seconds of the role for either deployment the split picks.
@@ -349,7 +344,7 @@ def _check_router_capacity(env: Environment, catalog: Catalog, *, members_valid:
     only for valid members: a refused SKU is one fault, one message)."""
     router, load = env.router, router_load(env, catalog)
     limit = router_concurrency_limit(env, catalog)
-    why = f"{load.explain(env, catalog)}; measured by bench/router_bench.py"
+    why = f"{load.explain()}; measured by bench/router_bench.py"
     if router.concurrent_requests and router.concurrent_requests > limit:
         return [Problem("router.concurrent_requests", (
             f"{router.concurrent_requests} requests in flight per replica can need {router.concurrent_requests * load.vcpu:.2f} "

@@ -23,14 +23,17 @@ from council.model_source import ModelSource
 from council.policy import (
     BUDGET_ACTUAL_THRESHOLDS_PERCENT,
     BUDGET_FORECAST_THRESHOLDS_PERCENT,
+    MAX_MIRROR_PERCENT,
     MAX_REQUEST_TIMEOUT_SECONDS,
     ROUTER_TIME_BUDGET_SECONDS,
+    SLOTS,
     AlertThresholds,
     AutoscaleRules,
     Instances,
     RouterPolicy,
     Schedule,
     budget_start_problem,
+    other_slot,
     replicas_problem,
     schedule_problems,
     subnets_problem,
@@ -184,14 +187,6 @@ Network = Annotated[Union[CreateNetwork, ExistingNetwork], Field(discriminator="
 
 
 
-# Azure ML online endpoints (REST 2025-06-01, OnlineEndpointProperties): `traffic` values sum to
-# 100; `mirrorTraffic` values "need to sum to utmost 50". The safe-rollout guide
-# (how-to-safely-rollout-online-endpoints, read 2026-12-03) mirrors only to a deployment that
-# takes no live traffic: the council asks for one or the other.
-MAX_MIRROR_PERCENT = 50
-SLOTS = ("blue", "green")
-
-
 class Rollout(_Model):
     """A change staged beside the live deployment (README "Roll out a change"): a second
     deployment in the member's other slot, with these settings in place of the member's, taking
@@ -244,10 +239,6 @@ class Member(_Model):
     slot: Literal[SLOTS] = "blue"  # type: ignore[valid-type]
     rollout: Rollout | None = None
 
-    @property
-    def staged_slot(self) -> str:
-        return next(s for s in SLOTS if s != self.slot)
-
     def deployments(self) -> "list[Member]":
         """The member as each of its deployments runs it: the live one, then the staged one."""
         staged = self.staged()
@@ -257,7 +248,7 @@ class Member(_Model):
         """The member as its staged deployment runs it (None without a rollout)."""
         if self.rollout is None:
             return None
-        return self.model_copy(update={**self.rollout.changes, "slot": self.staged_slot, "rollout": None})
+        return self.model_copy(update={**self.rollout.changes, "slot": other_slot(self.slot), "rollout": None})
 
 
 # --------------------------------------------------------------------------- router
@@ -483,7 +474,12 @@ class Environment(_Model):
 
     @property
     def needs_hf_token(self) -> bool:
-        return any(d.model.needs_token for m in self.members for d in m.deployments())
+        return any(d.model.needs_token for d in self.deployments())
+
+    def deployments(self) -> "list[Member]":
+        """Every deployment the council runs, as its member runs it: each member's live one, and
+        the staged one of a rollout (quota, router sizing and pulls count both while they overlap)."""
+        return [d for m in self.members for d in m.deployments()]
 
 
 # --------------------------------------------------------------------------- loading

@@ -25,9 +25,8 @@ class UnknownSource:
 def required_fqdns(env: Environment, catalog: Catalog) -> tuple[str, ...]:
     """Every FQDN some member's pulls need, sorted and without repeats."""
     hosts: set[str] = set()
-    for member in env.members:
-        for deployment in member.deployments():  # a staged rollout pulls its own image and weights
-            hosts.update(deployment.model.egress(catalog).hosts or ())
+    for deployment in env.deployments():  # a staged rollout pulls its own image and weights
+        hosts.update(deployment.model.egress(catalog).hosts or ())
     return tuple(sorted(hosts))
 
 

@@ -154,7 +154,7 @@ def member_props(
     schedule: Schedule | None = None,
 ) -> CouncilMemberEndpointProps:
     staged = member.staged()
-    needs_token = member.model.needs_token or (staged is not None and staged.model.needs_token)
+    needs_token = any(d.model.needs_token for d in member.deployments())
     return CouncilMemberEndpointProps(
         role=member.role,
         endpoint_name=names.online_endpoint(member.role),

@@ -52,11 +52,14 @@ from council.diagnostics import DiagnosticSetting, add_diagnostic_setting
 from council.errors import PropsError
 from council.policy import (
     DEFAULT_PROFILE_NAME,
+    MAX_MIRROR_PERCENT,
     MAX_REQUEST_TIMEOUT_SECONDS,
+    SLOTS,
     AutoscaleRules,
     Instances,
     Schedule,
     member_schedule_problems,
+    other_slot,
     request_timeout_problem,
     scheduled_profiles,
 )
@@ -134,10 +137,6 @@ class _Spec:
     schedule: Schedule | None
     request_timeout_seconds: int
     max_concurrent_requests_per_instance: int
-
-
-SLOTS = ("blue", "green")
-MAX_MIRROR_PERCENT = 50  # OnlineEndpointProperties.mirrorTraffic: "need to sum to utmost 50" (REST 2025-06-01)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -237,7 +236,7 @@ class CouncilMemberEndpoint(Construct):
         self.staged_environment_version: AzapiResource | None = None
         staged = props.staged
         if staged is not None:
-            spec = _Spec(next(s for s in SLOTS if s != props.slot), staged.deployment_name, staged.model, staged.instance_type,
+            spec = _Spec(other_slot(props.slot), staged.deployment_name, staged.model, staged.instance_type,
                          staged.instances, staged.autoscale, None, staged.request_timeout_seconds,
                          staged.max_concurrent_requests_per_instance)
             self.staged_environment_version, self.staged_deployment = self._deployment(spec)
@@ -417,7 +416,7 @@ class CouncilMemberEndpoint(Construct):
         if isinstance(spec.model, CatalogModel):  # Azure ML serves a registry asset itself
             deployment_properties["model"] = spec.model.asset_id
         else:
-            environment_version = self._server_environment(spec, props.egress_ready)
+            environment_version = self._server_environment(spec)
             deployment_properties["environmentId"] = environment_version.id
             deployment_properties["environmentVariables"] = self._server_variables(spec)
 
@@ -449,7 +448,7 @@ class CouncilMemberEndpoint(Construct):
         self._autoscale(spec, deployment)
         return environment_version, deployment
 
-    def _server_environment(self, spec: _Spec, egress_ready: tuple[ITerraformDependable, ...]) -> AzapiResource:
+    def _server_environment(self, spec: _Spec) -> AzapiResource:
         """An environment version for the server image, with its health and scoring routes."""
         source = spec.model
         assert isinstance(source, ContainerModel)
@@ -474,7 +473,7 @@ class CouncilMemberEndpoint(Construct):
             # One environment per slot: both slots may run the same image at once.
             parent_id=f"{self.props.workspace_id}/environments/{self._id(f'{self.props.role}-server', spec.slot)}",
             body={"properties": properties},
-            depends_on=egress_ready,
+            depends_on=self.props.egress_ready,
             # The swagger gives Route.path the pattern [a-zA-Z0-9_], which "/" fails, and azapi
             # enforces swagger patterns at plan. The service accepts "/" (Azure ML CLI YAML
             # `scoring_route: {port: 8000, path: /}` in Microsoft's vLLM-on-managed-endpoints

@@ -30,6 +30,19 @@ AUTOSCALE_METRICS = (
 # endpoints quotas, "request timeout 180 s").
 MAX_REQUEST_TIMEOUT_SECONDS = 180
 
+# Blue/green (README "Roll out a change"): a member's two deployment slots; a staged change runs in
+# the slot the member is not using. Azure ML online endpoints (REST 2025-06-01,
+# OnlineEndpointProperties): `traffic` values sum to 100; `mirrorTraffic` values "need to sum to
+# utmost 50". The safe-rollout guide (how-to-safely-rollout-online-endpoints, read 2026-12-03)
+# mirrors only to a deployment that takes no live traffic: the council asks for one or the other.
+SLOTS = ("blue", "green")
+MAX_MIRROR_PERCENT = 50
+
+
+def other_slot(slot: str) -> str:
+    """The slot a staged change of a member in `slot` runs in."""
+    return next(s for s in SLOTS if s != slot)
+
 
 class Policy(BaseModel):
     """A frozen settings model: unknown keys are refused, values are checked on creation."""

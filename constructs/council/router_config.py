@@ -52,9 +52,10 @@ def router_hooks_source() -> str:
 # branch keeps them (main.py `_complete_custom_openai`: optional_params["extra_headers"]) and
 # the client sends them as request options (llms/openai/openai.py `_request_without_sdk_transform`);
 # read 2026-12-03 in the installed package, measured with the real proxy (tests/test_rollout_smoke.py).
-# A request's own `extra_headers` (in its body) replace them, the request's kwargs coming after
-# the model's: `council smoke` never sends any. (The proxy adds one only to forward a traceparent,
-# and only with litellm.forward_traceparent_to_llm_provider, False by default.)
+# A request's own `extra_headers` (in its body) would replace them, the request's kwargs coming
+# after the model's: the council's hooks drop them (litellm/council_hooks.py async_pre_call_hook).
+# (The proxy adds one only to forward a traceparent, and only with
+# litellm.forward_traceparent_to_llm_provider, False by default.)
 DEPLOYMENT_HEADER = "azureml-model-deployment"
 # The two deployments of a member with a rollout: the one its own settings run (`live`, its
 # `slot`) and the staged change (`staged`, the other slot; council.config.Member.staged).
@@ -67,6 +68,16 @@ def pinned_model_name(role: str, kind: str) -> str:
     alias becomes its role as a request arrives), and a role has no `-`, so no role is ever a
     pinned name (an alias could be: render_router_config refuses that)."""
     return f"{role}-{kind}"
+
+
+def pinned_alias_clashes(env: Environment) -> list[tuple[str, str]]:
+    """(field, message) for each alias that is the router's name for a deployment of a rollout:
+    refused by the checks and, for a config rendered without them, by render_router_config."""
+    pinned = {pinned_model_name(m.role, kind): (m.role, kind) for m in env.members if m.rollout is not None for kind in PINNED_KINDS}
+    return [(f"members[{index}] ({member.role}).alias",
+             f"{member.alias!r} is the router's model for the {pinned[member.alias][1]} deployment of {pinned[member.alias][0]} "
+             "during its rollout (README \"Roll out a change\"); choose another alias")
+            for index, member in enumerate(env.members) if member.alias in pinned]
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,7 @@ def router_members(env: Environment) -> list[RouterMember]:
     skus = load_catalog().skus
     members = []
     for m in env.members:
+        pinned = pinned_deployments(env, m)
         members.append(
             RouterMember(
                 role=m.role,
@@ -175,8 +187,8 @@ def router_members(env: Environment) -> list[RouterMember]:
                 cost_per_second=_cost_per_second(m, skus),
                 rpm=m.rpm,
                 tpm=m.tpm,
-                pinned=pinned_deployments(env, m),
-                shares=_shares(m, pinned_deployments(env, m)),
+                pinned=pinned,
+                shares=_shares(m, pinned),
             )
         )
     return members
@@ -224,13 +236,8 @@ def render_router_config(env: Environment, members: list[RouterMember], *, redis
     router = env.router
     limited = any(m.rpm or m.tpm for m in members)
     pinned = [p for m in members for p in m.pinned]
-    aliases = {m.alias: m.role for m in members}
-    for p in pinned:
-        if p.model in aliases:
-            index = next(i for i, m in enumerate(env.members) if m.alias == p.model)
-            raise CouncilError(None, f"members[{index}] ({aliases[p.model]}).alias",
-                               f"{p.model!r} is the router's model for the {p.kind} deployment of {p.role} while it rolls out; "
-                               "choose another alias")
+    for field, message in pinned_alias_clashes(env)[:1]:  # council.checks reports them all before synth
+        raise CouncilError(None, field, message)
     return _template().render(
         members=members,
         pinned=pinned,

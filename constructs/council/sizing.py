@@ -43,7 +43,7 @@ def quota_needed(env: Environment, catalog: Catalog | None = None) -> dict[str, 
     `ceil(1.2 x instances) x cores` where the upgrade reserve applies (GpuSku.quota_vcpus)."""
     catalog = catalog or load_catalog()
     needed: dict[str, int] = {}
-    for deployment in (d for m in env.members for d in m.deployments()):  # a staged rollout runs beside the live one
+    for deployment in env.deployments():  # a staged rollout runs beside the live one
         sku = catalog.skus.get(deployment.sku)
         if sku is not None:
             needed[sku.family] = needed.get(sku.family, 0) + sku.quota_vcpus(deployment.instances.max)
@@ -61,7 +61,7 @@ class RouterLoad:
     sku: str | None = None  # the SKU of the deployment with that bound (a staged rollout's, maybe)
     weights_gb: float = 0.0
 
-    def explain(self, env: Environment, catalog: Catalog) -> str:
+    def explain(self) -> str:
         fixed = f"{ROUTER_CPU_SECONDS_PER_REQUEST * 1000:.1f} ms of CPU a request, answered in {FASTEST_ANSWER_SECONDS:g} s"
         if self.role is None:
             return fixed
@@ -74,7 +74,7 @@ def router_load(env: Environment, catalog: Catalog | None = None) -> RouterLoad:
     """vCPU of LiteLLM one request in flight can need (measured costs: council.policy)."""
     catalog = catalog or load_catalog()
     rates = []
-    for deployment in (d for m in env.members for d in m.deployments()):  # a staged rollout serves too
+    for deployment in env.deployments():  # a staged rollout serves too
         sku, model = catalog.skus.get(deployment.sku), deployment.model.facts(catalog)
         if sku is not None and model is not None:  # an unknown SKU or model is refused by the checks
             rates.append((sku.stream_tokens_per_second_bound(model), deployment.role, deployment.sku, model.weights_gb))
@@ -96,7 +96,7 @@ def router_concurrent_requests(env: Environment, catalog: Catalog | None = None)
 def member_slots(env: Environment) -> int:
     """Requests the members take at once at their max scale; Azure ML answers the next one 429
     (max_concurrent_requests_per_instance), so no more are ever waiting on members."""
-    return sum(d.instances.max * d.max_concurrent_requests_per_instance for m in env.members for d in m.deployments())
+    return sum(d.instances.max * d.max_concurrent_requests_per_instance for d in env.deployments())
 
 
 def router_replicas_needed(env: Environment, catalog: Catalog | None = None) -> int:

@@ -41,6 +41,11 @@ PINNED_INFO, ROLE_INFO, DEPLOYMENT_INFO = "council_pinned", "council_role", "cou
 PINNED_ORDER = ("live", "staged")
 
 
+def _subject(role: str, pinned: str | None, deployment: str | None) -> str:
+    """What a check is about: `pacer`, or `pacer (staged pacer-nc8ast4v3-g)`."""
+    return role if pinned is None else f"{role} ({pinned} {deployment})"
+
+
 @dataclass(frozen=True)
 class Target:
     """What one request checks: a role (`model` = the role), or one deployment of a role's
@@ -53,7 +58,7 @@ class Target:
 
     @property
     def subject(self) -> str:
-        return self.role if self.pinned is None else f"{self.role} ({self.pinned} {self.deployment})"
+        return _subject(self.role, self.pinned, self.deployment)
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,7 @@ class MemberCheck:
 
     @property
     def subject(self) -> str:
-        """What the line is about: `pacer`, or `pacer (staged pacer-nc8ast4v3-g)`."""
-        return self.role if self.pinned is None else f"{self.role} ({self.pinned} {self.deployment})"
+        return _subject(self.role, self.pinned, self.deployment)
 
     def line(self) -> str:
         if self.ok:
